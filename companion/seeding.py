@@ -1,0 +1,39 @@
+"""Seed every source of randomness the course uses, in one call."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+
+def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Generator:
+    """Seed Python's ``random``, NumPy's global state and torch (CPU and CUDA).
+
+    Args:
+        seed: a non-negative integer below 2**32.
+        deterministic: also ask torch for deterministic algorithms (slower on GPU).
+
+    Returns:
+        A fresh ``numpy.random.Generator`` seeded with ``seed``, for code that prefers an
+        explicit generator to global state.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed: expected 0 <= seed < 2**32, got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses started from here
+    try:
+        import torch
+    except ImportError:  # the NumPy chapters do not need torch
+        pass
+    else:
+        torch.manual_seed(seed)  # also seeds every CUDA device
+        if deterministic:
+            torch.use_deterministic_algorithms(True)
+            torch.backends.cudnn.benchmark = False
+    return np.random.default_rng(seed)
