@@ -25,7 +25,7 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Gene
         raise ValueError(f"seed: expected 0 <= seed < 2**32, got {seed}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (legacy global state, for code that still uses it)
     os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses started from here
     try:
         import torch

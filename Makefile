@@ -1,0 +1,97 @@
+# The course's commands. `make book` and `make test` work on a fresh clone with nothing but
+# Python 3.11+ (and, for the math and browser checks, npm and Debian's chromium, which these
+# targets install when they can).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+MATHJAX := .mathjax/_static/mathjax/tex-mml-chtml.js
+JOBS ?= 2
+
+# Kernels inherit the environment: MPLBACKEND=Agg there makes inline figures vanish.
+unexport MPLBACKEND
+# Two test workers on two cores: one BLAS/torch thread each, or they fight.
+TEST_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+
+.PHONY: help book test lab clean mathjax chromium venv bench lint
+
+help:
+	@echo "make book      build the HTML book (every notebook executed) -> _build/html/index.html"
+	@echo "make test      run every test: package, notebooks (nbval), HTML build, browser"
+	@echo "make lab       open JupyterLab; the .md notebooks open as notebooks"
+	@echo "make bench     run the benchmarks (JSON under benchmarks/results/)"
+	@echo "make lint      ruff over the package and tests"
+	@echo "make clean     remove builds and caches (keeps .venv; 'make clean-all' removes it)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
+	  echo "error: this course needs Python 3.11 or newer (the pinned numpy 2.4 does); found: $$($(PYTHON) --version 2>&1 || echo 'no $(PYTHON)')."; \
+	  echo "       Install one and run e.g. 'make PYTHON=python3.12 $(MAKECMDGOALS)'."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "error: could not create $(VENV) (on Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+# MathJax served from the book itself, so formulas typeset with no network.
+mathjax: $(MATHJAX)
+
+$(MATHJAX):
+	@if ! command -v npm >/dev/null; then \
+	  echo "warning: npm not found, so MathJax cannot be installed locally: the book will load it"; \
+	  echo "         from a CDN and show raw TeX offline. Install Node.js/npm and run 'make mathjax'."; \
+	else \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz) && \
+	  rm -rf .mathjax && mkdir -p .mathjax/_static && mv $$tmp/package/es5 .mathjax/_static/mathjax && rm -rf $$tmp && \
+	  echo "MathJax $(MATHJAX_VERSION) installed in .mathjax/"; \
+	fi
+
+# Debian's Chromium for the browser test.
+chromium:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "error: the browser test needs Chromium: 'sudo apt-get install chromium' (Debian/Ubuntu),"; \
+	  echo "       or set CHROMIUM=/path/to/chromium."; exit 1; \
+	fi
+
+book: $(STAMP) mathjax
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book: file://$(CURDIR)/_build/html/index.html"
+
+# Phase 1: package tests and every notebook (nbval), two workers, one notebook per worker at a
+# time. Phase 2: the HTML book built from the notebooks phase 1 executed, then a browser.
+test: $(STAMP) mathjax chromium
+	rm -rf _build/executed
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not html" \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=15
+	$(TEST_ENV) $(BIN)/python -m pytest -m html tests/test_book_html.py
+
+lab: $(STAMP)
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' \
+	  > $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/jupyter lab
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check companion tests benchmarks conftest.py book/_ext
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+	find . -name '*.ipynb' -not -path './$(VENV)/*' -delete
+
+clean-all: clean
+	rm -rf $(VENV) .mathjax *.egg-info

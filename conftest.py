@@ -1,0 +1,141 @@
+"""Repository-wide pytest configuration.
+
+* nbval collects the course's MyST-Markdown notebooks (``.md`` files with a jupytext header
+  under ``book/`` and ``solutions/``) directly: they are read with ``jupytext.read``.
+* After every cell of a notebook has passed, the executed notebook (with the outputs nbval
+  collected) is written under ``_build/executed/``. The HTML test builds the book from those
+  executed copies, so ``make test`` runs each notebook once, not twice.
+* ``MPLBACKEND`` is removed before any kernel starts: kernels inherit the environment, and
+  ``MPLBACKEND=Agg`` there makes inline figures silently vanish.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from unittest import mock
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+os.environ.pop("MPLBACKEND", None)
+
+ROOT = Path(__file__).resolve().parent
+EXECUTED = ROOT / "_build" / "executed"
+NOTEBOOK_DIRS = ("book", "solutions")
+
+
+def is_notebook(path: Path) -> bool:
+    """True for a MyST-Markdown notebook: a ``.md`` file whose front matter names a kernel."""
+    if path.suffix != ".md":
+        return False
+    with path.open(encoding="utf-8") as handle:
+        head = handle.read(600)
+    return head.startswith("---") and "jupytext:" in head and "kernelspec:" in head
+
+
+def toc_files() -> set[str]:
+    """The files listed in _toc.yml, as paths without extension relative to the root."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = {toc["root"]}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.add(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc.get("parts", []))
+    return found
+
+
+def executed_path(path: Path) -> Path:
+    """Where the executed copy of the notebook at ``path`` is written (``.ipynb``)."""
+    return (EXECUTED / path.resolve().relative_to(ROOT)).with_suffix(".ipynb")
+
+
+try:
+    from nbval.plugin import IPyNbFile
+except ImportError:  # nbval missing: plain unit tests still run
+    IPyNbFile = None
+else:
+
+    class MystNotebook(IPyNbFile):
+        """nbval's notebook collector, reading MyST Markdown through jupytext."""
+
+        def collect(self):
+            def read(path, as_version):
+                return jupytext.read(path, as_version=as_version)
+
+            with mock.patch("nbval.plugin.nbformat.read", read):
+                yield from super().collect()
+
+        def teardown(self):
+            super().teardown()
+            target = executed_path(Path(self.fspath))
+            cells = [item for item in self.iter_children() if hasattr(item, "test_outputs")]
+            complete = cells and all(
+                item.test_outputs is not None and not getattr(item, "failed", False)
+                for item in cells
+            )
+            if not complete:
+                target.unlink(missing_ok=True)
+                return
+            for number, item in enumerate(cells, start=1):
+                item.cell.execution_count = number
+                item.cell.outputs = [_as_output(out, number) for out in item.test_outputs]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            nbformat.write(self.nb, tmp)
+            tmp.replace(target)
+
+        def iter_children(self):
+            return getattr(self, "_cells", [])
+
+    def _as_output(out, execution_count: int):
+        kind = out["output_type"]
+        if kind == "stream":
+            return nbformat.v4.new_output("stream", name=out["name"], text=out["text"])
+        if kind == "execute_result":
+            return nbformat.v4.new_output(
+                "execute_result",
+                data=out["data"],
+                metadata=out.get("metadata", {}),
+                execution_count=execution_count,
+            )
+        return nbformat.v4.new_output(kind, data=out["data"], metadata=out.get("metadata", {}))
+
+
+def pytest_collect_file(file_path: Path, parent):
+    options = parent.config.option
+    if IPyNbFile is None or not (options.nbval or options.nbval_lax):
+        return None
+    try:
+        relative = file_path.resolve().relative_to(ROOT)
+    except ValueError:
+        return None
+    if relative.parts[0] in NOTEBOOK_DIRS and is_notebook(file_path):
+        return MystNotebook.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    # Remember each notebook's cells on its collector, so teardown can write them out.
+    for item in items:
+        parent = item.parent
+        if IPyNbFile is not None and isinstance(parent, MystNotebook):
+            parent.__dict__.setdefault("_cells", []).append(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.failed = True
+    return report

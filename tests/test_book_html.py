@@ -1,0 +1,248 @@
+"""The book's HTML: it builds with warnings as errors, and a real browser finds it whole.
+
+Run after the notebooks (``make test`` does): nbval has written every executed notebook under
+``_build/executed/``, and the book is built from those copies with execution off, so no
+notebook runs twice. Then headless Chromium loads each page from a local HTTP server and
+checks that the math is typeset, every image loads, no internal link or asset is missing
+and no script fails. Screenshots go to ``_build/screenshots/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from conftest import EXECUTED, ROOT, toc_files
+
+pytestmark = pytest.mark.html
+
+SOURCE = ROOT / "_build" / "html-test-src"
+OUTPUT = ROOT / "_build" / "html-test"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COPIED = [
+    "_config.yml",
+    "_toc.yml",
+    "book",
+    "companion",
+    "benchmarks",
+    "LICENSE",
+    "LICENSE-CONTENT",
+]
+
+
+def _mirror_with_executed_notebooks() -> None:
+    """Copy the book's sources to SOURCE, each notebook replaced by its executed copy."""
+    toc = sorted(toc_files())
+    missing = [f for f in toc if not (EXECUTED / f"{f}.ipynb").is_file()]
+    if missing:
+        pytest.fail(
+            "no executed copy of " + ", ".join(missing) + " under _build/executed/: run the "
+            "notebooks first (make test does: pytest --nbval-lax), and make sure they pass"
+        )
+    shutil.rmtree(SOURCE, ignore_errors=True)
+    SOURCE.mkdir(parents=True)
+    for name in COPIED:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(
+                src, SOURCE / name, ignore=shutil.ignore_patterns("_build", "__pycache__")
+            )
+        elif src.is_file():
+            shutil.copy2(src, SOURCE / name)
+    for f in toc:
+        (SOURCE / f"{f}.md").unlink()
+        shutil.copy2(EXECUTED / f"{f}.ipynb", SOURCE / f"{f}.ipynb")
+    if (ROOT / ".mathjax").is_dir():
+        os.symlink(ROOT / ".mathjax", SOURCE / ".mathjax")
+    config = yaml.safe_load((SOURCE / "_config.yml").read_text(encoding="utf-8"))
+    config["execute"]["execute_notebooks"] = "off"
+    (SOURCE / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def html_dir() -> Path:
+    _mirror_with_executed_notebooks()
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(SOURCE), "--path-output", str(OUTPUT), "-W", "-n", "--keep-going"]
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    log = done.stdout + done.stderr
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "html-test.log").write_text(log, encoding="utf-8")
+    assert done.returncode == 0, f"book build failed (log in _build/html-test.log):\n{log[-6000:]}"
+    html = OUTPUT / "_build" / "html"
+    assert (html / "index.html").is_file()
+    return html
+
+
+def _pages(html: Path) -> list[Path]:
+    return [html / f"{f}.html" for f in sorted(toc_files())]
+
+
+def test_every_toc_page_is_built(html_dir):
+    absent = [str(p) for p in _pages(html_dir) if not p.is_file()]
+    assert not absent, f"pages missing from the build: {absent}"
+
+
+def test_local_mathjax_is_used(html_dir):
+    if not (ROOT / ".mathjax").is_dir():
+        pytest.fail("MathJax is not installed locally (.mathjax/): run `make mathjax` (needs npm)")
+    page = (html_dir / "book" / "appendix" / "notation.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-mml-chtml.js" in page
+    assert "cdn.jsdelivr" not in page
+    assert (html_dir / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+
+
+def test_internal_links_and_assets_resolve(html_dir):
+    """Every href/src inside the book points at a file that exists (and an anchor it has)."""
+    ids_cache: dict[Path, set[str]] = {}
+
+    def ids_of(path: Path) -> set[str]:
+        if path not in ids_cache:
+            soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+            ids_cache[path] = {tag["id"] for tag in soup.find_all(id=True)}
+        return ids_cache[path]
+
+    broken = []
+    for page in sorted(html_dir.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag, attr in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
+            for node in soup.find_all(tag):
+                ref = node.get(attr)
+                if (
+                    not ref
+                    or urlparse(ref).scheme
+                    or ref.startswith(("//", "mailto:", "javascript:"))
+                ):
+                    continue
+                target, fragment = urldefrag(ref)
+                path = (page.parent / unquote(target)).resolve() if target else page
+                if path.is_dir():
+                    path = path / "index.html"
+                if not path.exists():
+                    broken.append(f"{page.relative_to(html_dir)}: {ref}")
+                elif (
+                    fragment
+                    and path.suffix == ".html"
+                    and tag == "a"
+                    and fragment not in ids_of(path)
+                ):
+                    broken.append(f"{page.relative_to(html_dir)}: {ref} (no such anchor)")
+    assert not broken, "broken internal links or assets:\n" + "\n".join(broken[:50])
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(html_dir):
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make chromium` installs Debian's package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+def test_pages_render_in_a_browser(html_dir, server, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for page_path in _pages(html_dir):
+        rel = page_path.relative_to(html_dir).as_posix()
+        url = urljoin(server, rel)
+        page = browser.new_page()
+        errors, missing = [], []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda msg, errors=errors: errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on(
+            "response",
+            lambda r, missing=missing: (
+                missing.append(r.url) if r.status >= 400 and r.url.startswith(server) else None
+            ),
+        )
+        page.goto(url, wait_until="load")
+        has_math = page.evaluate("() => document.querySelector('.math') !== null")
+        if has_math:
+            page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000
+            )
+            page.evaluate("() => MathJax.startup.promise")
+            typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+            raw = page.evaluate(
+                r"""() => Array.from(document.querySelectorAll('.math'))
+                    .filter(e => !e.querySelector('mjx-container'))
+                    .map(e => e.textContent.slice(0, 60))"""
+            )
+            if typeset == 0 or raw:
+                problems.append(f"{rel}: math not typeset ({typeset} typeset, raw: {raw[:3]})")
+        text = page.evaluate("() => document.querySelector('main').innerText")
+        if "\\(" in text or "$$" in text:
+            problems.append(f"{rel}: raw TeX delimiters left in the page text")
+        broken_images = page.evaluate(
+            """() => Array.from(document.images)
+                .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"""
+        )
+        if broken_images:
+            problems.append(f"{rel}: images that do not load: {broken_images}")
+        if missing:
+            problems.append(f"{rel}: 404 for {missing}")
+        if errors:
+            problems.append(f"{rel}: JavaScript errors: {errors}")
+        page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__")[:-5] + ".png")))
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_executed_output_is_on_the_pages(html_dir):
+    """The pages carry the outputs nbval produced (not an unexecuted build)."""
+    outputs = 0
+    for page in _pages(html_dir):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        outputs += len(soup.select("div.cell_output"))
+    assert outputs > 0, "no cell output anywhere in the book"

@@ -1,0 +1,90 @@
+"""The repository keeps its own rules: notebooks as MyST only, every page in the TOC, and
+every page laid out the way DESIGN.md and CONTRIBUTING.md describe."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, is_notebook, toc_files
+
+BOOK = ROOT / "book"
+
+
+def _tracked(pattern: str) -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", pattern], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
+
+
+def _pages() -> list[Path]:
+    return sorted(p for p in BOOK.rglob("*.md") if "_build" not in p.parts)
+
+
+def _chapter_pages() -> list[Path]:
+    return [p for p in _pages() if re.match(r"\d\d-", p.relative_to(BOOK).parts[0])]
+
+
+def test_no_ipynb_is_tracked():
+    assert _tracked("*.ipynb") == [], "notebooks live as MyST Markdown (.md); found tracked .ipynb"
+
+
+def test_every_book_page_is_in_the_toc():
+    toc = toc_files()
+    missing = [
+        str(p.relative_to(ROOT)) for p in _pages() if str(p.relative_to(ROOT))[:-3] not in toc
+    ]
+    assert not missing, f"pages not listed in _toc.yml: {missing}"
+
+
+def test_every_toc_entry_exists():
+    absent = [f for f in toc_files() if not (ROOT / f"{f}.md").is_file()]
+    assert not absent, f"_toc.yml lists files that do not exist: {absent}"
+
+
+def test_every_chapter_has_an_index():
+    for number, name in enumerate(
+        ["background", "concepts", "math", "training", "code", "future", "faq"], start=1
+    ):
+        assert (BOOK / f"{number:02d}-{name}" / "index.md").is_file()
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda p: str(p.relative_to(BOOK)))
+def test_page_is_a_myst_notebook_with_front_matter(page):
+    assert is_notebook(page), f"{page}: missing the jupytext + kernelspec front matter"
+    text = page.read_text(encoding="utf-8")
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["jupytext"]["text_representation"]["format_name"] == "myst"
+    assert front["kernelspec"]["name"] == "python3"
+    assert re.search(r"^# \S", text, re.M), f"{page}: no '# Title' line"
+    assert not re.search(r"\bTODO\b|coming soon", text, re.I), f"{page}: placeholder text"
+
+
+@pytest.mark.parametrize(
+    "page", [BOOK / "intro.md", *_chapter_pages()], ids=lambda p: str(p.relative_to(BOOK))
+)
+def test_chapter_page_anatomy(page):
+    """Objectives, prerequisites and time at the top; a summary at the end; a runnable cell."""
+    text = page.read_text(encoding="utf-8")
+    admonition = re.search(r":::\{admonition\} In this (section|chapter)\n(.*?)\n:::", text, re.S)
+    assert admonition, f"{page}: no 'In this section/chapter' admonition after the title"
+    for field in ("**You will**", "**You need**", "**Time**"):
+        assert field in admonition.group(2), f"{page}: the admonition lacks {field}"
+    assert "## Summary" in text, f"{page}: no '## Summary' section"
+    assert "```{code-cell}" in text, f"{page}: no runnable code cell"
+
+
+def test_figures_are_made_inline():
+    """Pages that plot ask for inline figures themselves (MPLBACKEND must not decide)."""
+    for page in _pages():
+        text = page.read_text(encoding="utf-8")
+        if re.search(r"\bplt\.|matplotlib", text):
+            first_cell = text.split("```{code-cell} ipython3", 1)[1].split("```", 1)[0]
+            assert "%matplotlib inline" in first_cell, (
+                f"{page}: first code cell lacks %matplotlib inline"
+            )
