@@ -36,6 +36,8 @@ class History:
             raise TypeError(f"step: expected an int, got {type(step).__name__}")
         for name, value in metrics.items():
             try:
+                if isinstance(value, (str, bytes)):
+                    raise TypeError
                 number = float(value)
             except (TypeError, ValueError) as err:
                 raise TypeError(

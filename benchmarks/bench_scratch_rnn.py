@@ -1,0 +1,171 @@
+"""One training step of the NumPy RNN against torch.nn.RNN on the CPU, in float32.
+
+A step is forward + mean cross-entropy + backward to every parameter gradient, with no
+optimiser update. Three candidates, on the same float32 weights and the same batch:
+
+* ``scratch_ids``: ``companion.scratch.RNN.loss_and_grads`` on integer ids ``(B, T)``
+  (the input projection is a row gather ``W_xh[ids]``);
+* ``scratch_onehot``: the same on the one-hot float input ``(B, T, V)``;
+* ``torch_onehot``: ``torch.nn.RNN(batch_first=True)`` + ``nn.Linear`` +
+  ``F.cross_entropy`` and ``loss.backward()``, on the one-hot float input.
+
+Each thread count runs in its own process (BLAS reads its thread count at start-up), and
+inside it the candidates are timed in turn, repeatedly, and their medians compared.
+
+    python benchmarks/bench_scratch_rnn.py [--threads 1 2] [--repeats 7]
+
+writes ``benchmarks/results/scratch_rnn.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from common import interleaved_medians, machine_info, write_result
+
+SIZES = [
+    {"V": 65, "H": 128, "T": 32, "B": 32},
+    {"V": 65, "H": 256, "T": 64, "B": 64},
+    {"V": 96, "H": 512, "T": 64, "B": 32},
+]
+
+FAIRNESS = (
+    "All three compute the same function from the same float32 weights (checked: equal "
+    "losses): h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), logits_t = h_t W_hy + b_y, mean "
+    "cross-entropy over the B*T positions, and the gradient of every weight; no optimiser "
+    "step, no gradient with respect to the input. torch.nn.RNN has no integer-id input, so "
+    "torch gets the one-hot float input (built once, outside the timed region) and pays a "
+    "dense (B*T, V) x (V, H) input projection and its weight gradient, plus the gradient "
+    "of its second bias b_hh. 'scratch_onehot' gives the NumPy RNN that same one-hot "
+    "input: the like-for-like comparison. 'scratch_ids' is how each library is naturally "
+    "used for characters (a row gather instead of the one-hot product)."
+)
+
+
+def candidates(size: dict, *, check: bool = True) -> dict:
+    """The three step functions for one size, on shared weights and data."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from companion.scratch import RNN
+
+    V, H, T, B = size["V"], size["H"], size["T"], size["B"]
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, V, (B, T))
+    targets = rng.integers(0, V, (B, T))
+    onehot = np.eye(V, dtype=np.float32)[ids]
+
+    ours = RNN(V, H, V, seed=0, dtype=np.float32)
+    cell = torch.nn.RNN(V, H, batch_first=True)
+    head = torch.nn.Linear(H, V)
+    with torch.no_grad():
+        cell.weight_ih_l0.copy_(torch.from_numpy(ours.params["W_xh"].T))
+        cell.weight_hh_l0.copy_(torch.from_numpy(ours.params["W_hh"].T))
+        cell.bias_ih_l0.copy_(torch.from_numpy(ours.params["b_h"]))
+        cell.bias_hh_l0.zero_()
+        head.weight.copy_(torch.from_numpy(ours.params["W_hy"].T))
+        head.bias.copy_(torch.from_numpy(ours.params["b_y"]))
+    weights = [*cell.parameters(), *head.parameters()]
+    t_onehot = torch.from_numpy(onehot)
+    t_targets = torch.from_numpy(targets).reshape(-1)
+
+    def torch_step() -> float:
+        for weight in weights:
+            weight.grad = None
+        out, _ = cell(t_onehot)
+        loss = F.cross_entropy(head(out).reshape(-1, V), t_targets)
+        loss.backward()
+        return loss.item()
+
+    steps = {
+        "scratch_ids": lambda: ours.loss_and_grads(ids, targets)[0],
+        "scratch_onehot": lambda: ours.loss_and_grads(onehot, targets)[0],
+        "torch_onehot": torch_step,
+    }
+    if check:
+        losses = [step() for step in steps.values()]
+        assert max(losses) - min(losses) < 1e-4, f"the candidates disagree: {losses}"
+    return steps
+
+
+def measure(threads: int, repeats: int, min_time: float) -> dict:
+    """Run in a worker process whose BLAS thread count is already fixed."""
+    import torch
+
+    torch.set_num_threads(threads)
+    rows = []
+    for size in SIZES:
+        seconds = interleaved_medians(candidates(size), repeats=repeats, min_time=min_time)
+        tokens = size["B"] * size["T"]
+        speed = {name: tokens / s for name, s in seconds.items()}
+        rows.append({
+            "threads": threads,
+            **size,
+            "tokens_per_s": {name: round(v) for name, v in speed.items()},
+            "ratio_scratch_ids_vs_torch": round(speed["scratch_ids"] / speed["torch_onehot"], 2),
+            "ratio_scratch_onehot_vs_torch": round(
+                speed["scratch_onehot"] / speed["torch_onehot"], 2
+            ),
+        })
+    return {"rows": rows, "machine": machine_info()}
+
+
+def run_worker(threads: int, repeats: int, min_time: float) -> dict:
+    env = dict(os.environ)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    command = [sys.executable, __file__, "--worker", "--threads", str(threads),
+               "--repeats", str(repeats), "--min-time", str(min_time)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--threads", type=int, nargs="+",
+                        default=sorted({1, os.cpu_count() or 1}),
+                        help="thread counts for BLAS and torch (default: 1 and all cores)")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats")
+    parser.add_argument("--min-time", type=float, default=0.2,
+                        help="seconds per measurement (calls are repeated to fill it)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(measure(args.threads[0], args.repeats, args.min_time)))
+        return
+
+    rows, per_thread = [], {}
+    for threads in args.threads:
+        result = run_worker(threads, args.repeats, args.min_time)
+        rows += result["rows"]
+        per_thread[str(threads)] = {k: result["machine"].get(k) for k in
+                                    ("torch_threads", "blas", "environment",
+                                     "load_average_1min")}
+    path = write_result("scratch_rnn", {
+        "what": "tokens (B*T) per second of one training step: forward, mean cross-entropy, "
+                "backward to every weight gradient; no optimiser update; float32 on the CPU",
+        "fairness": FAIRNESS,
+        "timing": {"repeats": args.repeats, "min_seconds_per_measurement": args.min_time,
+                   "statistic": "median over interleaved repeats, in one process per "
+                                "thread count"},
+        "threads": per_thread,
+        "results": rows,
+    })
+    print(f"wrote {path}")
+    print(f"{'threads':>7} {'V':>4} {'H':>4} {'T':>3} {'B':>3} {'scratch ids':>12} "
+          f"{'scratch 1hot':>12} {'torch 1hot':>11} {'ids/torch':>9} {'1hot/torch':>10}")
+    for row in rows:
+        speed = row["tokens_per_s"]
+        print(f"{row['threads']:>7} {row['V']:>4} {row['H']:>4} {row['T']:>3} {row['B']:>3} "
+              f"{speed['scratch_ids']:>12,} {speed['scratch_onehot']:>12,} "
+              f"{speed['torch_onehot']:>11,} {row['ratio_scratch_ids_vs_torch']:>9.2f} "
+              f"{row['ratio_scratch_onehot_vs_torch']:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
