@@ -9,10 +9,16 @@ optimiser update. Three candidates, on the same float32 weights and the same bat
 * ``torch_onehot``: ``torch.nn.RNN(batch_first=True)`` + ``nn.Linear`` +
   ``F.cross_entropy`` and ``loss.backward()``, on the one-hot float input.
 
-Each thread count runs in its own process (BLAS reads its thread count at start-up), and
-inside it the candidates are timed in turn, repeatedly, and their medians compared.
+Each thread count runs in fresh processes (BLAS reads its thread count at start-up). With
+one thread, one process times the three candidates in turn, repeatedly, and compares their
+medians. With more threads that would be unfair: NumPy's OpenBLAS and torch's OpenMP each
+keep a pool of threads that spin for a while after every call, and in one process each
+pool steals the cores the other one needs next (torch lost half its speed that way here).
+So then every candidate runs in its own process, and the processes alternate in rounds
+(A, B, C, A, B, C, ...); each process reports the median of its repeats, and the table
+the median over rounds.
 
-    python benchmarks/bench_scratch_rnn.py [--threads 1 2] [--repeats 7]
+    python benchmarks/bench_scratch_rnn.py [--threads 1 2] [--repeats 7] [--rounds 3]
 
 writes ``benchmarks/results/scratch_rnn.json``.
 """
@@ -22,11 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 
 from common import interleaved_medians, machine_info, write_result
 
+NAMES = ["scratch_ids", "scratch_onehot", "torch_onehot"]
 SIZES = [
     {"V": 65, "H": 128, "T": 32, "B": 32},
     {"V": 65, "H": 256, "T": 64, "B": 64},
@@ -42,7 +50,9 @@ FAIRNESS = (
     "dense (B*T, V) x (V, H) input projection and its weight gradient, plus the gradient "
     "of its second bias b_hh. 'scratch_onehot' gives the NumPy RNN that same one-hot "
     "input: the like-for-like comparison. 'scratch_ids' is how each library is naturally "
-    "used for characters (a row gather instead of the one-hot product)."
+    "used for characters (a row gather instead of the one-hot product). With more than one "
+    "thread every candidate runs in its own process: in one process NumPy's and torch's "
+    "thread pools fight over the cores."
 )
 
 
@@ -93,16 +103,40 @@ def candidates(size: dict, *, check: bool = True) -> dict:
     return steps
 
 
-def measure(threads: int, repeats: int, min_time: float) -> dict:
-    """Run in a worker process whose BLAS thread count is already fixed."""
+def measure(threads: int, names: list[str], repeats: int, min_time: float) -> dict:
+    """Median seconds per step of the ``names`` candidates, for every size.
+
+    Runs in a worker process whose BLAS thread count is already fixed.
+    """
     import torch
 
     torch.set_num_threads(threads)
-    rows = []
+    seconds = []
     for size in SIZES:
-        seconds = interleaved_medians(candidates(size), repeats=repeats, min_time=min_time)
-        tokens = size["B"] * size["T"]
-        speed = {name: tokens / s for name, s in seconds.items()}
+        steps = candidates(size)
+        chosen = {name: steps[name] for name in names}
+        seconds.append(interleaved_medians(chosen, repeats=repeats, min_time=min_time))
+    return {"seconds": seconds, "machine": machine_info()}
+
+
+def run_worker(threads: int, names: list[str], repeats: int, min_time: float) -> dict:
+    env = dict(os.environ)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    command = [sys.executable, __file__, "--worker", "--threads", str(threads),
+               "--only", *names, "--repeats", str(repeats), "--min-time", str(min_time)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def table_rows(threads: int, runs: list[dict]) -> list[dict]:
+    """One row per size: tokens per second of each candidate (median over runs) and ratios."""
+    rows = []
+    for number, size in enumerate(SIZES):
+        speed = {}
+        for name in NAMES:
+            times = [run["seconds"][number][name] for run in runs if name in run["seconds"][number]]
+            speed[name] = size["B"] * size["T"] / statistics.median(times)
         rows.append({
             "threads": threads,
             **size,
@@ -112,17 +146,7 @@ def measure(threads: int, repeats: int, min_time: float) -> dict:
                 speed["scratch_onehot"] / speed["torch_onehot"], 2
             ),
         })
-    return {"rows": rows, "machine": machine_info()}
-
-
-def run_worker(threads: int, repeats: int, min_time: float) -> dict:
-    env = dict(os.environ)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = str(threads)
-    command = [sys.executable, __file__, "--worker", "--threads", str(threads),
-               "--repeats", str(repeats), "--min-time", str(min_time)]
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+    return rows
 
 
 def main() -> None:
@@ -130,32 +154,46 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+",
                         default=sorted({1, os.cpu_count() or 1}),
                         help="thread counts for BLAS and torch (default: 1 and all cores)")
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats")
+    parser.add_argument("--repeats", type=int, default=7, help="repeats in each process")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of one process per candidate (more than one thread)")
     parser.add_argument("--min-time", type=float, default=0.2,
                         help="seconds per measurement (calls are repeated to fill it)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="+", default=NAMES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(measure(args.threads[0], args.repeats, args.min_time)))
+        print(json.dumps(measure(args.threads[0], args.only, args.repeats, args.min_time)))
         return
 
+    machine = machine_info()  # before the runs: was the machine busy?
     rows, per_thread = [], {}
     for threads in args.threads:
-        result = run_worker(threads, args.repeats, args.min_time)
-        rows += result["rows"]
-        per_thread[str(threads)] = {k: result["machine"].get(k) for k in
-                                    ("torch_threads", "blas", "environment",
-                                     "load_average_1min")}
+        if threads == 1:
+            runs = [run_worker(1, NAMES, args.repeats, args.min_time)]
+            method = "one process, the candidates interleaved"
+        else:
+            runs = [run_worker(threads, [name], args.repeats, args.min_time)
+                    for _ in range(args.rounds) for name in NAMES]
+            method = f"one process per candidate, alternating, {args.rounds} rounds"
+        rows += table_rows(threads, runs)
+        worker = runs[-1]["machine"]
+        per_thread[str(threads)] = {
+            "method": method,
+            **{k: worker.get(k) for k in ("torch_threads", "blas", "environment")},
+        }
     path = write_result("scratch_rnn", {
         "what": "tokens (B*T) per second of one training step: forward, mean cross-entropy, "
                 "backward to every weight gradient; no optimiser update; float32 on the CPU",
         "fairness": FAIRNESS,
-        "timing": {"repeats": args.repeats, "min_seconds_per_measurement": args.min_time,
-                   "statistic": "median over interleaved repeats, in one process per "
-                                "thread count"},
+        "timing": {"repeats": args.repeats, "rounds": args.rounds,
+                   "min_seconds_per_measurement": args.min_time,
+                   "statistic": "median over repeats (and over rounds); see 'threads' for "
+                                "how each thread count was run and the module docstring "
+                                "for why"},
         "threads": per_thread,
         "results": rows,
-    })
+    }, machine)
     print(f"wrote {path}")
     print(f"{'threads':>7} {'V':>4} {'H':>4} {'T':>3} {'B':>3} {'scratch ids':>12} "
           f"{'scratch 1hot':>12} {'torch 1hot':>11} {'ids/torch':>9} {'1hot/torch':>10}")

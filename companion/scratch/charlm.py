@@ -164,7 +164,7 @@ def train_char_lm(
 
 
 def sample(
-    rnn: RNN, vocab: CharVocab, prime: str, length: int, *, temperature: float = 1.0,
+    rnn: RNN, vocab: CharVocab, prime: str, length: int, temperature: float = 1.0,
     top_k: int | None = None, seed: Seed = 0,
 ) -> str:
     """Generate ``length`` characters that continue ``prime``.

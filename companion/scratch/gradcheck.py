@@ -90,6 +90,9 @@ def gradcheck(
         raise ValueError(f"max_entries: expected None or a positive int, got {max_entries}")
     rng = as_generator(seed)
     _, grads = f()
+    if set(grads) != set(params):
+        raise ValueError(f"f: expected grads with the keys of params {sorted(params)}, "
+                         f"got {sorted(grads)}")
     analytic_grads = {name: np.array(grads[name], dtype=np.float64) for name in params}
 
     worst = None

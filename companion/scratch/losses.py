@@ -45,9 +45,12 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     rows = np.arange(flat.shape[0])
     labels = targets.reshape(-1)
 
-    logp = log_softmax(flat)
-    loss = -float(logp[rows, labels].mean())
-    dlogits = np.exp(logp)
+    # loss_n = logsumexp(z_n) - z_n[y_n], computed on z - max(z) so exp cannot overflow
+    shifted = flat - flat.max(axis=1, keepdims=True)
+    dlogits = np.exp(shifted)
+    sums = dlogits.sum(axis=1)
+    loss = float(np.mean(np.log(sums) - shifted[rows, labels]))
+    dlogits /= sums[:, None]  # softmax
     dlogits[rows, labels] -= 1
     dlogits /= flat.shape[0]
     return loss, dlogits.reshape(logits.shape)

@@ -210,10 +210,11 @@ class RNN:
         hb[0] = h0
         pre = hb[1:]  # first x_t @ W_xh + b_h for every t at once, then h_t in place
         if inputs.dtype.kind in "iu":
-            np.take(W_xh, inputs, axis=0, out=pre, mode="clip")  # = onehot(ids) @ W_xh
+            # onehot(ids) @ W_xh + b_h = (W_xh + b_h)[ids]: a row gather (ids already checked)
+            np.take(W_xh + b_h, inputs, axis=0, out=pre, mode="clip")
         else:
             np.matmul(inputs, W_xh, out=pre.reshape(-1, H))
-        pre += b_h
+            pre += b_h
         for t in range(1, steps + 1):  # the only sequential part
             hb[t] += hb[t - 1] @ W_hh
             np.tanh(hb[t], out=hb[t])
