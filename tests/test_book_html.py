@@ -139,6 +139,7 @@ def test_internal_links_and_assets_resolve(html_dir):
                 ):
                     continue
                 target, fragment = urldefrag(ref)
+                target = urlparse(target).path  # drop cache-busting queries (?digest=...)
                 path = (page.parent / unquote(target)).resolve() if target else page
                 if path.is_dir():
                     path = path / "index.html"
