@@ -75,8 +75,24 @@ def test_chapter_page_anatomy(page):
     assert admonition, f"{page}: no 'In this section/chapter' admonition after the title"
     for field in ("**You will**", "**You need**", "**Time**"):
         assert field in admonition.group(2), f"{page}: the admonition lacks {field}"
-    assert "## Summary" in text, f"{page}: no '## Summary' section"
+    if _has_sections(page):
+        # Sphinx numbers a chapter page's own headings before its sections (3.1-3.6 for the
+        # headings, then 3.7 for the first section), so an index page with sections uses
+        # rubrics, which are not numbered, instead of headings.
+        heading = re.search(r"^##+ .*", text, re.M)
+        assert not heading, f"{page}: use a rubric, not {heading.group(0)!r}, on a chapter index"
+        assert "```{rubric} Summary" in text, f"{page}: no Summary rubric"
+    else:
+        assert "## Summary" in text, f"{page}: no '## Summary' section"
     assert "```{code-cell}" in text, f"{page}: no runnable code cell"
+
+
+def _has_sections(page: Path) -> bool:
+    """Whether _toc.yml lists sections under this page."""
+    prefix = str(page.relative_to(ROOT).parent) + "/"
+    return page.name == "index.md" and any(
+        f.startswith(prefix) and not f.endswith("/index") for f in toc_files()
+    )
 
 
 def test_figures_are_made_inline():
