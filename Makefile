@@ -24,7 +24,7 @@ help:
 	@echo "make test      run every test: package, notebooks (nbval), HTML build, browser"
 	@echo "make lab       open JupyterLab; the .md notebooks open as notebooks"
 	@echo "make bench     run the benchmarks (JSON under benchmarks/results/)"
-	@echo "make lint      ruff over the package and tests"
+	@echo "make lint      ruff (lint and format check) over the package and tests; part of make test"
 	@echo "make clean     remove builds and caches (keeps .venv; 'make clean-all' removes it)"
 
 venv: $(STAMP)
@@ -70,7 +70,7 @@ book: $(STAMP) mathjax
 
 # Phase 1: package tests and every notebook (nbval), two workers, one notebook per worker at a
 # time. Phase 2: the HTML book built from the notebooks phase 1 executed, then a browser.
-test: $(STAMP) mathjax chromium
+test: $(STAMP) mathjax chromium lint
 	rm -rf _build/executed
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not html" \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=15
@@ -87,6 +87,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests benchmarks conftest.py book/_ext
+	$(BIN)/ruff format --check companion tests benchmarks conftest.py book/_ext
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

@@ -123,8 +123,19 @@ def run_worker(threads: int, names: list[str], repeats: int, min_time: float) ->
     env = dict(os.environ)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
-    command = [sys.executable, __file__, "--worker", "--threads", str(threads),
-               "--only", *names, "--repeats", str(repeats), "--min-time", str(min_time)]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--threads",
+        str(threads),
+        "--only",
+        *names,
+        "--repeats",
+        str(repeats),
+        "--min-time",
+        str(min_time),
+    ]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -137,28 +148,44 @@ def table_rows(threads: int, runs: list[dict]) -> list[dict]:
         for name in NAMES:
             times = [run["seconds"][number][name] for run in runs if name in run["seconds"][number]]
             speed[name] = size["B"] * size["T"] / statistics.median(times)
-        rows.append({
-            "threads": threads,
-            **size,
-            "tokens_per_s": {name: round(v) for name, v in speed.items()},
-            "ratio_scratch_ids_vs_torch": round(speed["scratch_ids"] / speed["torch_onehot"], 2),
-            "ratio_scratch_onehot_vs_torch": round(
-                speed["scratch_onehot"] / speed["torch_onehot"], 2
-            ),
-        })
+        rows.append(
+            {
+                "threads": threads,
+                **size,
+                "tokens_per_s": {name: round(v) for name, v in speed.items()},
+                "ratio_scratch_ids_vs_torch": round(
+                    speed["scratch_ids"] / speed["torch_onehot"], 2
+                ),
+                "ratio_scratch_onehot_vs_torch": round(
+                    speed["scratch_onehot"] / speed["torch_onehot"], 2
+                ),
+            }
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--threads", type=int, nargs="+",
-                        default=sorted({1, os.cpu_count() or 1}),
-                        help="thread counts for BLAS and torch (default: 1 and all cores)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=sorted({1, os.cpu_count() or 1}),
+        help="thread counts for BLAS and torch (default: 1 and all cores)",
+    )
     parser.add_argument("--repeats", type=int, default=7, help="repeats in each process")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of one process per candidate (more than one thread)")
-    parser.add_argument("--min-time", type=float, default=0.2,
-                        help="seconds per measurement (calls are repeated to fill it)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of one process per candidate (more than one thread)",
+    )
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=0.2,
+        help="seconds per measurement (calls are repeated to fill it)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only", nargs="+", default=NAMES, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,8 +200,11 @@ def main() -> None:
             runs = [run_worker(1, NAMES, args.repeats, args.min_time)]
             method = "one process, the candidates interleaved"
         else:
-            runs = [run_worker(threads, [name], args.repeats, args.min_time)
-                    for _ in range(args.rounds) for name in NAMES]
+            runs = [
+                run_worker(threads, [name], args.repeats, args.min_time)
+                for _ in range(args.rounds)
+                for name in NAMES
+            ]
             method = f"one process per candidate, alternating, {args.rounds} rounds"
         rows += table_rows(threads, runs)
         worker = runs[-1]["machine"]
@@ -182,27 +212,38 @@ def main() -> None:
             "method": method,
             **{k: worker.get(k) for k in ("torch_threads", "blas", "environment")},
         }
-    path = write_result("scratch_rnn", {
-        "what": "tokens (B*T) per second of one training step: forward, mean cross-entropy, "
-                "backward to every weight gradient; no optimiser update; float32 on the CPU",
-        "fairness": FAIRNESS,
-        "timing": {"repeats": args.repeats, "rounds": args.rounds,
-                   "min_seconds_per_measurement": args.min_time,
-                   "statistic": "median over repeats (and over rounds); see 'threads' for "
-                                "how each thread count was run and the module docstring "
-                                "for why"},
-        "threads": per_thread,
-        "results": rows,
-    }, machine)
+    path = write_result(
+        "scratch_rnn",
+        {
+            "what": "tokens (B*T) per second of one training step: forward, mean cross-entropy, "
+            "backward to every weight gradient; no optimiser update; float32 on the CPU",
+            "fairness": FAIRNESS,
+            "timing": {
+                "repeats": args.repeats,
+                "rounds": args.rounds,
+                "min_seconds_per_measurement": args.min_time,
+                "statistic": "median over repeats (and over rounds); see 'threads' for "
+                "how each thread count was run and the module docstring "
+                "for why",
+            },
+            "threads": per_thread,
+            "results": rows,
+        },
+        machine,
+    )
     print(f"wrote {path}")
-    print(f"{'threads':>7} {'V':>4} {'H':>4} {'T':>3} {'B':>3} {'scratch ids':>12} "
-          f"{'scratch 1hot':>12} {'torch 1hot':>11} {'ids/torch':>9} {'1hot/torch':>10}")
+    print(
+        f"{'threads':>7} {'V':>4} {'H':>4} {'T':>3} {'B':>3} {'scratch ids':>12} "
+        f"{'scratch 1hot':>12} {'torch 1hot':>11} {'ids/torch':>9} {'1hot/torch':>10}"
+    )
     for row in rows:
         speed = row["tokens_per_s"]
-        print(f"{row['threads']:>7} {row['V']:>4} {row['H']:>4} {row['T']:>3} {row['B']:>3} "
-              f"{speed['scratch_ids']:>12,} {speed['scratch_onehot']:>12,} "
-              f"{speed['torch_onehot']:>11,} {row['ratio_scratch_ids_vs_torch']:>9.2f} "
-              f"{row['ratio_scratch_onehot_vs_torch']:>10.2f}")
+        print(
+            f"{row['threads']:>7} {row['V']:>4} {row['H']:>4} {row['T']:>3} {row['B']:>3} "
+            f"{speed['scratch_ids']:>12,} {speed['scratch_onehot']:>12,} "
+            f"{speed['torch_onehot']:>11,} {row['ratio_scratch_ids_vs_torch']:>9.2f} "
+            f"{row['ratio_scratch_onehot_vs_torch']:>10.2f}"
+        )
 
 
 if __name__ == "__main__":

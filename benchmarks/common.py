@@ -19,8 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+)
 
 
 def cpu_model() -> str:
@@ -62,7 +67,8 @@ def machine_info() -> dict:
     else:
         info["blas"] = [
             {k: pool.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
-            for pool in threadpool_info() if pool.get("user_api") == "blas"
+            for pool in threadpool_info()
+            if pool.get("user_api") == "blas"
         ]
     return info
 

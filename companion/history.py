@@ -40,9 +40,7 @@ class History:
                     raise TypeError
                 number = float(value)
             except (TypeError, ValueError) as err:
-                raise TypeError(
-                    f"{name}: expected a number, got {type(value).__name__}"
-                ) from err
+                raise TypeError(f"{name}: expected a number, got {type(value).__name__}") from err
             steps, values = self._points.setdefault(name, ([], []))
             steps.append(int(step))
             values.append(number)

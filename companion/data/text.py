@@ -14,9 +14,12 @@ import numpy as np
 
 # The few non-ASCII characters of pydoc_data.topics, mapped to their ASCII spelling.
 ASCII_REPLACEMENTS = {
-    "\u201c": '"', "\u201d": '"',  # curly double quotes
-    "\u2018": "'", "\u2019": "'",  # curly single quotes
-    "\u2013": "-", "\u2014": "--",  # en dash, em dash
+    "\u201c": '"',
+    "\u201d": '"',  # curly double quotes
+    "\u2018": "'",
+    "\u2019": "'",  # curly single quotes
+    "\u2013": "-",
+    "\u2014": "--",  # en dash, em dash
     "\u2026": "...",  # ellipsis
     "\u00b0": "deg",  # degree sign ("max-temp °F")
     "\u00df": "ss",  # German sharp s

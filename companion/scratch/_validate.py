@@ -24,9 +24,7 @@ def as_array(value: object, name: str) -> np.ndarray:
     """``value`` as a NumPy array of numbers (bool, object and strings are refused)."""
     array = np.asarray(value)
     if array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name}: expected an array of integers or floats, got dtype {array.dtype}"
-        )
+        raise TypeError(f"{name}: expected an array of integers or floats, got dtype {array.dtype}")
     return array
 
 
@@ -41,7 +39,10 @@ def check_finite(array: np.ndarray, name: str) -> None:
 
 
 def check_ids(
-    ids: object, name: str, num_classes: int, shape: tuple[int, ...] | None = None,
+    ids: object,
+    name: str,
+    num_classes: int,
+    shape: tuple[int, ...] | None = None,
     shape_names: str = "",
 ) -> np.ndarray:
     """Integer ids in ``[0, num_classes)``, optionally of an exact ``shape``.

@@ -70,9 +70,7 @@ class StreamBatcher:
             yield self._x[:, window], self._y[:, window]
 
 
-def evaluate_bpc(
-    rnn: RNN, ids: np.ndarray, *, batch_size: int = 16, seq_len: int = 256
-) -> float:
+def evaluate_bpc(rnn: RNN, ids: np.ndarray, *, batch_size: int = 16, seq_len: int = 256) -> float:
     """Bits per character of ``rnn`` on ``ids``: mean cross-entropy in base 2.
 
     The hidden state is carried from window to window within each of ``batch_size``
@@ -98,9 +96,16 @@ def _windows_forever(batches: StreamBatcher) -> Iterator[tuple[np.ndarray, np.nd
 
 
 def train_char_lm(
-    rnn: RNN, train_ids: np.ndarray, *, optimizer: Optimizer, num_steps: int,
-    batch_size: int = 32, seq_len: int = 64, clip: float | None = 5.0,
-    val_ids: np.ndarray | None = None, eval_every: int | None = None,
+    rnn: RNN,
+    train_ids: np.ndarray,
+    *,
+    optimizer: Optimizer,
+    num_steps: int,
+    batch_size: int = 32,
+    seq_len: int = 64,
+    clip: float | None = 5.0,
+    val_ids: np.ndarray | None = None,
+    eval_every: int | None = None,
     progress: bool = True,
 ) -> History:
     """Train ``rnn`` as a character language model with truncated BPTT.
@@ -164,8 +169,13 @@ def train_char_lm(
 
 
 def sample(
-    rnn: RNN, vocab: CharVocab, prime: str, length: int, temperature: float = 1.0,
-    top_k: int | None = None, seed: Seed = 0,
+    rnn: RNN,
+    vocab: CharVocab,
+    prime: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: Seed = 0,
 ) -> str:
     """Generate ``length`` characters that continue ``prime``.
 

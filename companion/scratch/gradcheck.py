@@ -60,8 +60,13 @@ def relative_error(analytic: float, numeric: float, floor: float = 1e-4) -> floa
 
 
 def gradcheck(
-    f: Callable[[], tuple[float, Params]], params: Params, *, eps: float = 1e-5,
-    max_entries: int | None = None, floor: float = 1e-4, seed: Seed = 0,
+    f: Callable[[], tuple[float, Params]],
+    params: Params,
+    *,
+    eps: float = 1e-5,
+    max_entries: int | None = None,
+    floor: float = 1e-4,
+    seed: Seed = 0,
 ) -> GradcheckResult:
     """Compare the gradients ``f`` returns with central finite differences.
 
@@ -91,8 +96,9 @@ def gradcheck(
     rng = as_generator(seed)
     _, grads = f()
     if set(grads) != set(params):
-        raise ValueError(f"f: expected grads with the keys of params {sorted(params)}, "
-                         f"got {sorted(grads)}")
+        raise ValueError(
+            f"f: expected grads with the keys of params {sorted(params)}, got {sorted(grads)}"
+        )
     analytic_grads = {name: np.array(grads[name], dtype=np.float64) for name in params}
 
     worst = None

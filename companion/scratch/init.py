@@ -39,16 +39,24 @@ def _fans(shape: int | tuple[int, ...]) -> tuple[int, int]:
 
 
 def uniform(
-    shape: int | tuple[int, ...], low: float = 0.0, high: float = 1.0, *,
-    seed: Seed = 0, dtype: DTypeLike = np.float64,
+    shape: int | tuple[int, ...],
+    low: float = 0.0,
+    high: float = 1.0,
+    *,
+    seed: Seed = 0,
+    dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
     """Entries drawn uniformly from ``[low, high)``."""
     return as_generator(seed).uniform(low, high, _shape(shape)).astype(dtype)
 
 
 def normal(
-    shape: int | tuple[int, ...], mean: float = 0.0, std: float = 1.0, *,
-    seed: Seed = 0, dtype: DTypeLike = np.float64,
+    shape: int | tuple[int, ...],
+    mean: float = 0.0,
+    std: float = 1.0,
+    *,
+    seed: Seed = 0,
+    dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
     """Entries drawn from a normal distribution ``N(mean, std**2)``."""
     return as_generator(seed).normal(mean, std, _shape(shape)).astype(dtype)
@@ -61,7 +69,10 @@ def xavier_std(shape: tuple[int, int], gain: float = 1.0) -> float:
 
 
 def xavier_uniform(
-    shape: tuple[int, int], gain: float = 1.0, *, seed: Seed = 0,
+    shape: tuple[int, int],
+    gain: float = 1.0,
+    *,
+    seed: Seed = 0,
     dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
     """Xavier/Glorot uniform: ``U(-a, a)`` with ``a = sqrt(3) * xavier_std``, as torch."""
@@ -70,7 +81,10 @@ def xavier_uniform(
 
 
 def xavier_normal(
-    shape: tuple[int, int], gain: float = 1.0, *, seed: Seed = 0,
+    shape: tuple[int, int],
+    gain: float = 1.0,
+    *,
+    seed: Seed = 0,
     dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
     """Xavier/Glorot normal: ``N(0, xavier_std**2)``."""
@@ -78,7 +92,10 @@ def xavier_normal(
 
 
 def orthogonal(
-    shape: tuple[int, int], gain: float = 1.0, *, seed: Seed = 0,
+    shape: tuple[int, int],
+    gain: float = 1.0,
+    *,
+    seed: Seed = 0,
     dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014), as torch does it.

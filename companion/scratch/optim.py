@@ -71,8 +71,12 @@ class SGD(Optimizer):
     """
 
     def __init__(
-        self, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-        weight_decay: float = 0.0, nesterov: bool = False,
+        self,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(lr)
         self.momentum = _check_range(momentum, "momentum", 0.0)
@@ -104,8 +108,12 @@ class Adagrad(Optimizer):
     """
 
     def __init__(
-        self, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0, eps: float = 1e-10,
+        self,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
     ) -> None:
         super().__init__(lr)
         self.lr_decay = _check_range(lr_decay, "lr_decay", 0.0)
@@ -136,8 +144,13 @@ class RMSprop(Optimizer):
     """
 
     def __init__(
-        self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-        weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+        self,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
     ) -> None:
         super().__init__(lr)
         self.alpha = _check_range(alpha, "alpha", 0.0)
@@ -185,14 +198,20 @@ class Adam(Optimizer):
     """
 
     def __init__(
-        self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-        weight_decay: float = 0.0, amsgrad: bool = False,
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ) -> None:
         super().__init__(lr)
         if len(betas) != 2:
             raise ValueError(f"betas: expected two values (beta1, beta2), got {betas!r}")
-        self.betas = (_check_range(betas[0], "betas[0]", 0.0, 1.0),
-                      _check_range(betas[1], "betas[1]", 0.0, 1.0))
+        self.betas = (
+            _check_range(betas[0], "betas[0]", 0.0, 1.0),
+            _check_range(betas[1], "betas[1]", 0.0, 1.0),
+        )
         self.eps = _check_range(eps, "eps", 0.0)
         self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0)
         self.amsgrad = bool(amsgrad)

@@ -84,8 +84,13 @@ class RNN:
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, output_size: int, *,
-        seed: Seed = 0, dtype: DTypeLike = np.float64,
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        *,
+        seed: Seed = 0,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         self.input_size = check_positive_int(input_size, "input_size")
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")

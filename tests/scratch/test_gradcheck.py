@@ -79,13 +79,16 @@ def test_float32_parameters_are_refused():
 
 def test_nan_gradient_is_the_worst():
     params = {"w": np.ones(3)}
-    result = gradcheck(lambda: (float(params["w"].sum()), {"w": np.array([1.0, np.nan, 1.0])}),
-                       params)
+    result = gradcheck(
+        lambda: (float(params["w"].sum()), {"w": np.array([1.0, np.nan, 1.0])}), params
+    )
     assert result.max_rel_error == np.inf and result.index == (1,)
 
 
 def test_grads_must_cover_every_parameter():
     params = {"w": np.ones(2), "b": np.ones(1)}
-    with pytest.raises(ValueError, match=re.escape("f: expected grads with the keys of params "
-                                                   "['b', 'w'], got ['w']")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("f: expected grads with the keys of params ['b', 'w'], got ['w']"),
+    ):
         gradcheck(lambda: (0.0, {"w": np.ones(2)}), params)

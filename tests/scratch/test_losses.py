@@ -34,8 +34,7 @@ def test_cross_entropy_and_gradient_equal_torch(shape):
     targets = rng.integers(0, shape[-1], shape[:-1])
     loss, dlogits = softmax_cross_entropy(logits, targets)
     t_logits = torch.tensor(logits, requires_grad=True)
-    t_loss = F.cross_entropy(t_logits.reshape(-1, shape[-1]),
-                             torch.from_numpy(targets).reshape(-1))
+    t_loss = F.cross_entropy(t_logits.reshape(-1, shape[-1]), torch.from_numpy(targets).reshape(-1))
     t_loss.backward()
     assert loss == pytest.approx(t_loss.item(), abs=1e-12)
     assert dlogits.shape == shape
@@ -48,15 +47,35 @@ def test_cross_entropy_is_stable_for_a_confident_wrong_prediction():
     np.testing.assert_allclose(dlogits, [[-1.0, 1.0]])
 
 
-@pytest.mark.parametrize("logits, targets, error, match", [
-    (np.zeros((2, 3)), np.zeros(3, dtype=int), ValueError,
-     "targets: expected shape logits.shape[:-1] = (2,), got (3,)"),
-    (np.zeros((2, 3)), np.array([0, 3]), ValueError,
-     "targets: expected ids in [0, 3), got values from 0 to 3"),
-    (np.zeros((2, 3)), np.zeros(2), TypeError, "targets: expected integer ids, got dtype float64"),
-    (np.zeros((0, 3)), np.zeros(0, dtype=int), ValueError,
-     "logits: expected shape (..., V) with at least one position and V >= 1, got (0, 3)"),
-])
+@pytest.mark.parametrize(
+    "logits, targets, error, match",
+    [
+        (
+            np.zeros((2, 3)),
+            np.zeros(3, dtype=int),
+            ValueError,
+            "targets: expected shape logits.shape[:-1] = (2,), got (3,)",
+        ),
+        (
+            np.zeros((2, 3)),
+            np.array([0, 3]),
+            ValueError,
+            "targets: expected ids in [0, 3), got values from 0 to 3",
+        ),
+        (
+            np.zeros((2, 3)),
+            np.zeros(2),
+            TypeError,
+            "targets: expected integer ids, got dtype float64",
+        ),
+        (
+            np.zeros((0, 3)),
+            np.zeros(0, dtype=int),
+            ValueError,
+            "logits: expected shape (..., V) with at least one position and V >= 1, got (0, 3)",
+        ),
+    ],
+)
 def test_bad_cross_entropy_arguments(logits, targets, error, match):
     with pytest.raises(error, match=re.escape(match)):
         softmax_cross_entropy(logits, targets)

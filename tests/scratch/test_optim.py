@@ -19,13 +19,32 @@ CASES = [
     (SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.5, "dampening": 0.3, "weight_decay": 0.01}),
     (SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}),
     (Adagrad, torch.optim.Adagrad, {}),
-    (Adagrad, torch.optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1,
-                                    "initial_accumulator_value": 0.5, "eps": 1e-6}),
+    (
+        Adagrad,
+        torch.optim.Adagrad,
+        {
+            "lr": 0.1,
+            "lr_decay": 0.01,
+            "weight_decay": 0.1,
+            "initial_accumulator_value": 0.5,
+            "eps": 1e-6,
+        },
+    ),
     (RMSprop, torch.optim.RMSprop, {}),
     (RMSprop, torch.optim.RMSprop, {"momentum": 0.9}),
     (RMSprop, torch.optim.RMSprop, {"centered": True}),
-    (RMSprop, torch.optim.RMSprop, {"lr": 1e-3, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.01,
-                                    "momentum": 0.5, "centered": True}),
+    (
+        RMSprop,
+        torch.optim.RMSprop,
+        {
+            "lr": 1e-3,
+            "alpha": 0.9,
+            "eps": 1e-6,
+            "weight_decay": 0.01,
+            "momentum": 0.5,
+            "centered": True,
+        },
+    ),
     (Adam, torch.optim.Adam, {}),
     (Adam, torch.optim.Adam, {"lr": 1e-2, "betas": (0.8, 0.99), "eps": 1e-6}),
     (Adam, torch.optim.Adam, {"lr": 1e-2, "weight_decay": 0.1}),
@@ -33,8 +52,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("ours, theirs, settings", CASES,
-                         ids=lambda c: c.__name__ if isinstance(c, type) else str(c))
+@pytest.mark.parametrize(
+    "ours, theirs, settings", CASES, ids=lambda c: c.__name__ if isinstance(c, type) else str(c)
+)
 def test_100_steps_equal_torch(ours, theirs, settings):
     rng = np.random.default_rng(0)
     params = {name: rng.normal(size=shape) for name, shape in SHAPES.items()}
@@ -50,12 +70,20 @@ def test_100_steps_equal_torch(ours, theirs, settings):
         t_opt.step()
         for name in SHAPES:
             np.testing.assert_array_equal(grads[name], kept[name])  # grads left alone
-            np.testing.assert_allclose(params[name], tensors[name].detach().numpy(),
-                                       rtol=0, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(
+                params[name], tensors[name].detach().numpy(), rtol=0, atol=1e-12, err_msg=name
+            )
 
 
-@pytest.mark.parametrize("ours, theirs", [(SGD, torch.optim.SGD), (Adagrad, torch.optim.Adagrad),
-                                          (RMSprop, torch.optim.RMSprop), (Adam, torch.optim.Adam)])
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (SGD, torch.optim.SGD),
+        (Adagrad, torch.optim.Adagrad),
+        (RMSprop, torch.optim.RMSprop),
+        (Adam, torch.optim.Adam),
+    ],
+)
 def test_default_hyperparameters_equal_torch(ours, theirs):
     defaults = theirs([torch.zeros(1, requires_grad=True)]).defaults
     for name, value in vars(ours()).items():
@@ -78,13 +106,19 @@ def test_float32_parameters_stay_float32():
         assert params["w"].dtype == np.float32
 
 
-@pytest.mark.parametrize("make, error, match", [
-    (lambda: SGD(lr=-1.0), ValueError, "lr: expected a value in >= 0.0, got -1.0"),
-    (lambda: SGD(nesterov=True), ValueError, "nesterov: needs momentum > 0 and dampening = 0"),
-    (lambda: Adam(betas=(0.9, 1.0)), ValueError,
-     "betas[1]: expected a value in [0.0, 1.0), got 1.0"),
-    (lambda: RMSprop(lr="fast"), TypeError, "lr: expected a number, got str"),
-])
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: SGD(lr=-1.0), ValueError, "lr: expected a value in >= 0.0, got -1.0"),
+        (lambda: SGD(nesterov=True), ValueError, "nesterov: needs momentum > 0 and dampening = 0"),
+        (
+            lambda: Adam(betas=(0.9, 1.0)),
+            ValueError,
+            "betas[1]: expected a value in [0.0, 1.0), got 1.0",
+        ),
+        (lambda: RMSprop(lr="fast"), TypeError, "lr: expected a number, got str"),
+    ],
+)
 def test_bad_hyperparameters(make, error, match):
     with pytest.raises(error, match=re.escape(match)):
         make()
@@ -104,8 +138,9 @@ def test_step_checks_keys_and_shapes():
 def test_clip_grad_norm_equals_torch(max_norm):
     rng = np.random.default_rng(0)
     grads = {"W": rng.normal(size=(4, 3)), "b": rng.normal(size=3)}
-    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
-               for g in grads.values()]
+    tensors = [
+        torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()
+    ]
     for tensor, g in zip(tensors, grads.values(), strict=True):
         tensor.grad = torch.tensor(g)
     total = clip_grad_norm(grads, max_norm)

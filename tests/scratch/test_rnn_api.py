@@ -30,7 +30,11 @@ def test_importing_scratch_does_not_import_torch():
 def test_parameters_and_default_initialisation(rnn):
     p = rnn.params
     assert {k: v.shape for k, v in p.items()} == {
-        "W_xh": (D, H), "W_hh": (H, H), "b_h": (H,), "W_hy": (H, V), "b_y": (V,)
+        "W_xh": (D, H),
+        "W_hh": (H, H),
+        "b_h": (H,),
+        "W_hy": (H, V),
+        "b_y": (V,),
     }
     assert all(v.dtype == np.float64 for v in p.values())
     np.testing.assert_allclose(p["W_hh"].T @ p["W_hh"], np.eye(H), atol=1e-12)  # orthogonal
@@ -46,8 +50,9 @@ def test_seed_makes_initialisation_reproducible():
         np.testing.assert_array_equal(a.params[name], b.params[name])
     assert not np.array_equal(a.params["W_hh"], c.params["W_hh"])
     rng = np.random.default_rng(3)
-    assert not np.array_equal(RNN(D, H, V, seed=rng).params["W_xh"],
-                              RNN(D, H, V, seed=rng).params["W_xh"])
+    assert not np.array_equal(
+        RNN(D, H, V, seed=rng).params["W_xh"], RNN(D, H, V, seed=rng).params["W_xh"]
+    )
 
 
 def test_shapes_of_outputs(rnn):
@@ -60,12 +65,15 @@ def test_shapes_of_outputs(rnn):
     np.testing.assert_array_equal(h_last, hs[:, -1])
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"input_size": 0}, ValueError, "input_size: expected a positive int, got 0"),
-    ({"hidden_size": 2.5}, TypeError, "hidden_size: expected a positive int, got float"),
-    ({"dtype": np.int32}, TypeError, "dtype: expected np.float32 or np.float64, got int32"),
-    ({"seed": "x"}, TypeError, "seed: expected an int or a numpy.random.Generator, got str"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"input_size": 0}, ValueError, "input_size: expected a positive int, got 0"),
+        ({"hidden_size": 2.5}, TypeError, "hidden_size: expected a positive int, got float"),
+        ({"dtype": np.int32}, TypeError, "dtype: expected np.float32 or np.float64, got int32"),
+        ({"seed": "x"}, TypeError, "seed: expected an int or a numpy.random.Generator, got str"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, error, match):
     args = {"input_size": D, "hidden_size": H, "output_size": V, **kwargs}
     with pytest.raises(error, match=re.escape(match)):
@@ -75,9 +83,12 @@ def test_bad_constructor_arguments(kwargs, error, match):
 GOOD_Y = np.zeros((B, T), dtype=np.int64)
 
 BAD_X = [
-    (np.zeros((B, T, D + 1)), ValueError,
-     "x: expected shape (B, T) integer ids in [0, 5) or (B, T, D) = (B, T, 5) floats, "
-     "got (2, 6, 6)"),
+    (
+        np.zeros((B, T, D + 1)),
+        ValueError,
+        "x: expected shape (B, T) integer ids in [0, 5) or (B, T, D) = (B, T, 5) floats, "
+        "got (2, 6, 6)",
+    ),
     (np.zeros((B * T, D)), ValueError, "got (12, 5)"),  # rank 2 floats
     (np.zeros((B, T, 1, D)), ValueError, "got (2, 6, 1, 5)"),
     (np.zeros(T, dtype=np.int64), ValueError, "x: expected shape (B, T) integer ids"),
@@ -98,26 +109,35 @@ def test_bad_x(rnn, x, error, match):
         rnn.loss_and_grads(x, GOOD_Y)
 
 
-@pytest.mark.parametrize("y, error, match", [
-    (np.zeros((B, T + 1), dtype=np.int64), ValueError,
-     "y: expected shape (B, T) like x = (2, 6), got (2, 7)"),
-    (np.zeros((B + 1, T), dtype=np.int64), ValueError, "got (3, 6)"),
-    (np.zeros((B, T, V), dtype=np.int64), ValueError, "got (2, 6, 3)"),
-    (np.zeros((B, T)), TypeError, "y: expected integer ids, got dtype float64"),
-    (np.full((B, T), V), ValueError, "y: expected ids in [0, 3), got values from 3 to 3"),
-    (np.full((B, T), -2), ValueError, "y: expected ids in [0, 3), got values from -2 to -2"),
-])
+@pytest.mark.parametrize(
+    "y, error, match",
+    [
+        (
+            np.zeros((B, T + 1), dtype=np.int64),
+            ValueError,
+            "y: expected shape (B, T) like x = (2, 6), got (2, 7)",
+        ),
+        (np.zeros((B + 1, T), dtype=np.int64), ValueError, "got (3, 6)"),
+        (np.zeros((B, T, V), dtype=np.int64), ValueError, "got (2, 6, 3)"),
+        (np.zeros((B, T)), TypeError, "y: expected integer ids, got dtype float64"),
+        (np.full((B, T), V), ValueError, "y: expected ids in [0, 3), got values from 3 to 3"),
+        (np.full((B, T), -2), ValueError, "y: expected ids in [0, 3), got values from -2 to -2"),
+    ],
+)
 def test_bad_y(rnn, y, error, match):
     with pytest.raises(error, match=re.escape(match)):
         rnn.loss_and_grads(np.zeros((B, T), dtype=np.int64), y)
 
 
-@pytest.mark.parametrize("h0, match", [
-    (np.zeros(H), "h0: expected shape (B, H) = (2, 4), got (4,)"),
-    (np.zeros((B + 1, H)), "h0: expected shape (B, H) = (2, 4), got (3, 4)"),
-    (np.zeros((B, H + 1)), "h0: expected shape (B, H) = (2, 4), got (2, 5)"),
-    (np.full((B, H), np.inf), "h0: expected finite values, got 8 NaN/inf entries"),
-])
+@pytest.mark.parametrize(
+    "h0, match",
+    [
+        (np.zeros(H), "h0: expected shape (B, H) = (2, 4), got (4,)"),
+        (np.zeros((B + 1, H)), "h0: expected shape (B, H) = (2, 4), got (3, 4)"),
+        (np.zeros((B, H + 1)), "h0: expected shape (B, H) = (2, 4), got (2, 5)"),
+        (np.full((B, H), np.inf), "h0: expected finite values, got 8 NaN/inf entries"),
+    ],
+)
 def test_bad_h0(rnn, h0, match):
     x = np.zeros((B, T), dtype=np.int64)
     with pytest.raises(ValueError, match=re.escape(match)):
@@ -129,9 +149,11 @@ def test_bad_h0(rnn, h0, match):
 def test_bad_backward_arguments(rnn):
     x = np.zeros((B, T), dtype=np.int64)
     _, hs = rnn.forward(x)
-    with pytest.raises(ValueError, match=re.escape("hs: expected shape (B, T, H) = (2, 6, 4), "
-                                                   "got (2, 5, 4)")):
+    with pytest.raises(
+        ValueError, match=re.escape("hs: expected shape (B, T, H) = (2, 6, 4), got (2, 5, 4)")
+    ):
         rnn.backward(x, hs[:, :-1], np.zeros((B, T, V)))
-    with pytest.raises(ValueError, match=re.escape("dlogits: expected shape (B, T, V) = "
-                                                   "(2, 6, 3), got (2, 6, 4)")):
+    with pytest.raises(
+        ValueError, match=re.escape("dlogits: expected shape (B, T, V) = (2, 6, 3), got (2, 6, 4)")
+    ):
         rnn.backward(x, hs, np.zeros((B, T, V + 1)))

@@ -31,11 +31,20 @@ sizes = st.integers(min_value=1, max_value=4)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(B=sizes, T=sizes, D=sizes, H=sizes, V=sizes, integer_input=st.booleans(),
-       with_h0=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    B=sizes,
+    T=sizes,
+    D=sizes,
+    H=sizes,
+    V=sizes,
+    integer_input=st.booleans(),
+    with_h0=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_gradients_match_finite_differences(B, T, D, H, V, integer_input, with_h0, seed):
-    rnn, x, y, h0 = make_problem(B, T, D, H, V, integer_input=integer_input,
-                                 with_h0=with_h0, seed=seed)
+    rnn, x, y, h0 = make_problem(
+        B, T, D, H, V, integer_input=integer_input, with_h0=with_h0, seed=seed
+    )
     result = gradcheck(lambda: rnn.loss_and_grads(x, y, h0)[:2], rnn.params)
     assert result.max_rel_error < 1e-6, str(result)
 
@@ -76,8 +85,9 @@ def test_loss_and_gradients_equal_torch_autograd(B, T, D, H, V, integer_input, w
 @pytest.mark.parametrize("dtype, atol", [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("integer_input", [False, True])
 def test_forward_equals_torch_nn_rnn(dtype, atol, integer_input):
-    rnn, x, _, h0 = make_problem(3, 9, 6, 5, 4, integer_input=integer_input, with_h0=True,
-                                 dtype=dtype)
+    rnn, x, _, h0 = make_problem(
+        3, 9, 6, 5, 4, integer_input=integer_input, with_h0=True, dtype=dtype
+    )
     logits, hs = rnn.forward(x, h0)
     cell, head = torch_modules(rnn)
     tdtype = cell.weight_hh_l0.dtype
@@ -108,13 +118,13 @@ def test_carrying_the_state_equals_one_long_forward_pass():
     first_logits, first_hs = rnn.forward(x[:, :6])
     rest_logits, rest_hs = rnn.forward(x[:, 6:], h0=first_hs[:, -1])
     np.testing.assert_allclose(np.concatenate([first_hs, rest_hs], axis=1), hs, atol=1e-15)
-    np.testing.assert_allclose(np.concatenate([first_logits, rest_logits], axis=1), logits,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        np.concatenate([first_logits, rest_logits], axis=1), logits, atol=1e-15
+    )
 
 
 def test_float32_model_computes_in_float32():
-    rnn, x, y, h0 = make_problem(2, 5, 4, 3, 4, integer_input=False, with_h0=True,
-                                 dtype=np.float32)
+    rnn, x, y, h0 = make_problem(2, 5, 4, 3, 4, integer_input=False, with_h0=True, dtype=np.float32)
     loss, grads, h_last = rnn.loss_and_grads(x, y, h0)  # x and h0 are float64 here
     assert isinstance(loss, float)
     assert h_last.dtype == np.float32
