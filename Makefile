@@ -16,7 +16,7 @@ JOBS ?= 2
 unexport MPLBACKEND
 # One BLAS/torch thread per kernel, for the tests (two workers on two cores would fight) and
 # for the book build too: the course's matrices are small, and on a busy machine a
-# multi-threaded BLAS spinning on them ran a 15 s page for over 3 minutes. It is also the
+# multi-threaded BLAS spinning on them took 196 s for a page that needs about 20 s. It is the
 # setting the notebook budgets (120 s each) are measured in. A GPU, when present, is used
 # regardless. Override, e.g. `make book RUN_ENV=`, to let BLAS take every core.
 RUN_ENV ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
