@@ -21,13 +21,15 @@ unexport MPLBACKEND
 # regardless. Override, e.g. `make book RUN_ENV=`, to let BLAS take every core.
 RUN_ENV ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: help book test lab clean mathjax chromium venv bench lint
+.PHONY: help book test lab clean mathjax chromium venv bench lint exercises handout
 
 help:
 	@echo "make book      build the HTML book (every notebook executed) -> _build/html/index.html"
 	@echo "make test      run every test: package, notebooks (nbval), HTML build, browser"
 	@echo "make lab       open JupyterLab; the .md notebooks open as notebooks"
 	@echo "make bench     run the benchmarks (JSON under benchmarks/results/)"
+	@echo "make exercises regenerate the student notebooks exercises/ from solutions/"
+	@echo "make handout   zip the student notebooks (.md and .ipynb) -> _build/rnn-exercises.zip"
 	@echo "make lint      ruff (lint and format check) over the package and tests; part of make test"
 	@echo "make clean     remove builds and caches (keeps .venv; 'make clean-all' removes it)"
 
@@ -88,6 +90,17 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+exercises: $(STAMP)
+	$(BIN)/python -m companion.exercises
+
+# The student pack: the generated notebooks as MyST Markdown and as .ipynb, with their README.
+handout: exercises
+	rm -rf _build/handout _build/rnn-exercises.zip && mkdir -p _build/handout/rnn-exercises
+	cp exercises/*.md _build/handout/rnn-exercises/
+	cd _build/handout/rnn-exercises && for f in [0-9]*.md; do ../../../$(BIN)/jupytext --quiet --to ipynb "$$f"; done
+	cd _build/handout && $(CURDIR)/$(BIN)/python -m zipfile -c ../rnn-exercises.zip rnn-exercises
+	@echo "The student pack: $(CURDIR)/_build/rnn-exercises.zip"
 
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests benchmarks conftest.py book/_ext

@@ -47,6 +47,24 @@ def test_every_toc_entry_exists():
     assert not absent, f"_toc.yml lists files that do not exist: {absent}"
 
 
+def test_every_exercise_and_solution_notebook_is_in_the_toc():
+    toc = toc_files()
+    for folder in ("exercises", "solutions"):
+        notebooks = sorted((ROOT / folder).glob("[0-9][0-9]-*.md"))
+        assert notebooks, f"no notebooks in {folder}/"
+        missing = [str(p.relative_to(ROOT)) for p in notebooks if f"{folder}/{p.stem}" not in toc]
+        assert not missing, f"not listed in _toc.yml: {missing}"
+
+
+def test_chapter_index_links_its_exercises():
+    """A chapter that has an exercise notebook says so at the end of its index page."""
+    for notebook in sorted((ROOT / "exercises").glob("[0-9][0-9]-*.md")):
+        index = BOOK / notebook.stem / "index.md"
+        assert index.is_file(), f"{notebook.name} matches no chapter folder book/{notebook.stem}"
+        link = f"{{doc}}`../../exercises/{notebook.stem}`"
+        assert link in index.read_text(encoding="utf-8"), f"{index}: no link {link}"
+
+
 def test_every_chapter_has_an_index():
     for number, name in enumerate(
         ["background", "concepts", "math", "training", "code", "future", "faq"], start=1
