@@ -35,11 +35,17 @@ def _check(a: object, b: object, h0: object) -> tuple[Tensor, Tensor, Tensor | N
     """``a``, ``b`` (and ``h0``) if they are tensors of matching shapes; else a clear error."""
     for name, value in (("a", a), ("b", b)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"{name}: expected a torch.Tensor (B, T, H), got {type(value).__name__}")
+            raise TypeError(
+                f"{name}: expected a torch.Tensor (B, T, H), got {type(value).__name__}"
+            )
         if not (value.is_floating_point() or value.is_complex()):
-            raise TypeError(f"{name}: expected a floating-point or complex tensor, got {value.dtype}")
+            raise TypeError(
+                f"{name}: expected a floating-point or complex tensor, got {value.dtype}"
+            )
         if value.ndim != 3 or 0 in value.shape:
-            raise ValueError(f"{name}: expected a non-empty tensor (B, T, H), got {tuple(value.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty tensor (B, T, H), got {tuple(value.shape)}"
+            )
     if a.shape != b.shape:
         raise ValueError(
             f"b: expected the shape of a, (B, T, H) = {tuple(a.shape)}, got {tuple(b.shape)} "
@@ -68,8 +74,10 @@ def linear_recurrence_loop(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Te
     a, b, h0 = _check(a, b, h0)
     h = torch.zeros_like(b[:, 0]) if h0 is None else h0
     states = []
-    for t in range(a.shape[1]):
-        h = a[:, t] * h + b[:, t]
+    # unbind: one view per step, and a single node for autograd (indexing a[:, t] at every
+    # step would make the backward pass allocate a full (B, T, H) gradient per step)
+    for a_t, b_t in zip(a.unbind(1), b.unbind(1), strict=True):
+        h = a_t * h + b_t
         states.append(h)
     return torch.stack(states, dim=1)
 
