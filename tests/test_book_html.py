@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -252,3 +253,14 @@ def test_executed_output_is_on_the_pages(html_dir):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         outputs += len(soup.select("div.cell_output"))
     assert outputs > 0, "no cell output anywhere in the book"
+
+
+def test_no_progress_bar_is_frozen_into_a_page(html_dir):
+    """A tqdm bar saved in a page shows its first state ("0%|"): pages pass progress=False."""
+    frozen = []
+    for page in _pages(html_dir):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        text = " ".join(out.get_text() for out in soup.select("div.cell_output"))
+        if re.search(r"\d+%\|", text):
+            frozen.append(str(page.relative_to(html_dir)))
+    assert not frozen, f"progress bars in the saved output of {frozen}: use progress=False"
