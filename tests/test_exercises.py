@@ -31,6 +31,9 @@ CHAPTERS = {
     "02-concepts.md": 4,
     "03-math.md": 5,
     "04-training.md": 5,
+    "05-code.md": 4,
+    "06-future.md": 4,
+    "07-faq.md": 4,
 }  # the least number of exercises each notebook must have
 FRONT = "---\njupytext:\n  text_representation:\n    extension: .md\n---\n"
 

@@ -6,7 +6,7 @@ independently. It prints ``✓ <name>: passed (N cases)``, or raises ``Assertion
 names the failing input and says what was expected and what came back, with a hint. Pass
 something that is not a function of the expected arguments and you get a ``TypeError``
 that says so. Importing this package does not import torch: the checkers that compare with
-PyTorch's autograd import it when they run.
+PyTorch's autograd import it when they run, as do the checkers of chapters 5 to 7.
 """
 
 from companion.checks.background import check_neuron, check_two_layer_forward, check_xor_weights
@@ -17,6 +17,23 @@ from companion.checks.concepts import (
     check_rnn_forward,
     check_sensitivity,
 )
+from companion.checks.faq import (
+    check_delayed_targets,
+    check_leaks_future,
+    check_masked_mean,
+    check_missing_value_features,
+    check_pack_sequences,
+    check_time_gaps,
+)
+from companion.checks.future import (
+    check_adding_problem,
+    check_causal_attention,
+    check_conv_output_lengths,
+    check_copy_task,
+    check_data_parallel_grads,
+    check_linear_scan,
+    check_peephole_lstm_cell,
+)
 from companion.checks.mathematics import (
     check_bptt_summed,
     check_cross_entropy,
@@ -24,6 +41,14 @@ from companion.checks.mathematics import (
     check_jacobian_product_norms,
     check_rnn_loss_and_grads,
     check_step_backward,
+)
+from companion.checks.pytorch import (
+    check_additive_attention,
+    check_beam_search,
+    check_gru_cell,
+    check_gru_cell_backward,
+    check_per_class_recall,
+    check_recursive_forecast,
 )
 from companion.checks.training import (
     check_adam_step,
@@ -55,4 +80,23 @@ __all__ = [
     "check_xavier_uniform",
     "check_stream_windows",
     "check_temperature_probs",
+    "check_gru_cell",
+    "check_gru_cell_backward",
+    "check_beam_search",
+    "check_per_class_recall",
+    "check_recursive_forecast",
+    "check_additive_attention",
+    "check_adding_problem",
+    "check_copy_task",
+    "check_peephole_lstm_cell",
+    "check_conv_output_lengths",
+    "check_causal_attention",
+    "check_linear_scan",
+    "check_data_parallel_grads",
+    "check_masked_mean",
+    "check_pack_sequences",
+    "check_missing_value_features",
+    "check_time_gaps",
+    "check_leaks_future",
+    "check_delayed_targets",
 ]

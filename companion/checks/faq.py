@@ -1,0 +1,392 @@
+"""Checkers for the exercises of chapter 7 (questions answered by experiment): a masked mean,
+packing by hand, features for missing values and irregular time steps, a test for
+information from the future, and the targets of a delayed-recall task.
+
+References are PyTorch's own ``pack_padded_sequence`` where there is one, otherwise plain
+loops over the definitions; the test for leaks is run on models whose answer is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from companion.checks._core import (
+    as_numbers,
+    assert_close,
+    assert_unchanged,
+    fail,
+    passed,
+    require_function,
+    run,
+)
+from companion.checks.pytorch import as_tuple, tensor_argument, torch_module
+
+
+def _lengths_mask(lengths: list[int], T: int) -> np.ndarray:
+    return np.arange(T)[None, :] < np.array(lengths)[:, None]
+
+
+# ---------------------------------------------------------------- the masked mean
+
+
+def check_masked_mean(masked_mean: Callable) -> None:
+    """Check ``masked_mean(values, mask)``: the mean over the real positions, and its gradient."""
+    name = "masked_mean"
+    require_function(masked_mean, name, ("values", "mask"))
+    torch = torch_module()
+    rng = np.random.default_rng(70)
+    scattered = rng.uniform(size=(3, 7)) > 0.4
+    scattered[:, 0] = True
+    cases = [
+        ("B=3, T=5, lengths 5, 3, 1; NaN and inf in the padding", _lengths_mask([5, 3, 1], 5)),
+        ("no padding", np.ones((2, 4), dtype=bool)),
+        ("B=1, T=1", np.ones((1, 1), dtype=bool)),
+        ("one real step per row, T=6", _lengths_mask([1, 1], 6)),
+        ("real positions scattered, not a prefix", scattered),
+    ]
+    for case, mask in cases:
+        label = f"case '{case}'"
+        values = rng.normal(size=mask.shape)
+        values[~mask] = np.where(rng.uniform(size=(~mask).sum()) > 0.5, np.nan, np.inf)
+        given = torch.tensor(values, requires_grad=True)
+        got = run(name, label, masked_mean, given, torch.tensor(mask))
+        want = values[mask].mean()
+        assert_close(
+            name,
+            label,
+            "the mean",
+            got,
+            want,
+            rtol=1e-12,
+            atol=1e-12,
+            hint="every real position counts once, whatever row it is in; the padding may "
+            "hold NaN or inf, and NaN * 0 is NaN: select the real values rather than "
+            "multiplying the others by 0",
+        )
+        if not isinstance(got, torch.Tensor) or not got.requires_grad:
+            raise fail(
+                name,
+                label,
+                f"the result should be a torch tensor that autograd can differentiate (it is "
+                f"a loss), got {type(got).__name__}"
+                + (" without a gradient" if isinstance(got, torch.Tensor) else ""),
+                "compute it with torch operations on `values`",
+            )
+        (grad,) = torch.autograd.grad(got, given)
+        assert_close(
+            name,
+            label,
+            "the gradient with respect to values",
+            grad,
+            mask / mask.sum(),
+            rtol=1e-12,
+            atol=1e-15,
+            hint="the padding must get a gradient of exactly 0 (not NaN): torch.where or "
+            "boolean indexing gives that",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- packing by hand
+
+
+def check_pack_sequences(pack_sequences: Callable) -> None:
+    """Check ``pack_sequences(padded, lengths)``: ``(data, batch_sizes, sorted_indices)``."""
+    name = "pack_sequences"
+    require_function(pack_sequences, name, ("padded", "lengths"))
+    torch = torch_module()
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    rng = np.random.default_rng(71)
+    cases = [
+        ("lengths 3, 5, 1, 4 padded to T=6", [3, 5, 1, 4], 6, 2),
+        ("equal lengths", [4, 4, 4], 4, 3),
+        ("B=1", [3], 3, 2),
+        ("ties: lengths 2, 4, 2, 4", [2, 4, 2, 4], 4, 1),
+        ("increasing lengths", [1, 2, 3, 4, 5], 5, 2),
+        ("T=1", [1, 1], 1, 3),
+    ]
+    for case, lengths, T, D in cases:
+        label = f"case '{case}'"
+        padded = rng.normal(size=(len(lengths), T, D))
+        padded[~_lengths_mask(lengths, T)] = 0.0
+        given_padded, given_lengths = tensor_argument(padded), tensor_argument(lengths, "int64")
+        got = run(name, label, pack_sequences, given_padded, given_lengths)
+        assert_unchanged(name, label, "padded", padded, given_padded.numpy())
+        data, batch_sizes, sorted_indices = as_tuple(
+            name, label, got, 3, "a triple (data, batch_sizes, sorted_indices)"
+        )
+        want = pack_padded_sequence(
+            tensor_argument(padded), torch.tensor(lengths), batch_first=True, enforce_sorted=False
+        )
+        assert_close(
+            name,
+            label,
+            "batch_sizes",
+            as_numbers(batch_sizes, name, label, "batch_sizes"),
+            want.batch_sizes.numpy(),
+            rtol=0,
+            atol=0,
+            hint="batch_sizes[t] is the number of sequences longer than t, for t = 0 to "
+            "max(lengths) - 1: the padding columns after the longest sequence are not steps",
+        )
+        order = as_numbers(sorted_indices, name, label, "sorted_indices")
+        if order.dtype.kind not in "iu" or sorted(order.tolist()) != list(range(len(lengths))):
+            raise fail(
+                name,
+                label,
+                f"sorted_indices should be a permutation of 0 to {len(lengths) - 1}, got "
+                f"{order.tolist()}",
+            )
+        ordered = np.array(lengths)[order]
+        if (np.diff(ordered) > 0).any():
+            raise fail(
+                name,
+                label,
+                f"sorted_indices {order.tolist()} put the lengths in the order "
+                f"{ordered.tolist()}; expected the longest first",
+                "the rows still running at step t must be the first batch_sizes[t] rows",
+            )
+        rows = [padded[order[:n], t] for t, n in enumerate(want.batch_sizes.tolist())]
+        assert_close(
+            name,
+            label,
+            "data",
+            data,
+            np.concatenate(rows),
+            rtol=0,
+            atol=0,
+            hint="data is time-major: the step-0 vectors of every sequence (longest first), "
+            "then the step-1 vectors of the sequences longer than 1, and so on",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- missing values
+
+
+def _forward_fill(x: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    filled = np.zeros_like(x)
+    last = np.zeros_like(x[:, 0])
+    for t in range(x.shape[1]):
+        last = np.where(observed[:, t], x[:, t], last)
+        filled[:, t] = last
+    return filled
+
+
+def _missing_case(rng: np.random.Generator, B: int, T: int, D: int, p: float):
+    x = rng.normal(size=(B, T, D))
+    observed = rng.uniform(size=(B, T, D)) < p
+    return x, observed
+
+
+def check_missing_value_features(missing_value_features: Callable) -> None:
+    """Check ``missing_value_features(x, observed)``: ``(B, T, 2D)`` filled values and mask."""
+    name = "missing_value_features"
+    require_function(missing_value_features, name, ("x", "observed"))
+    rng = np.random.default_rng(72)
+    cases = [("B=3, T=8, D=2, 60 % observed", *_missing_case(rng, 3, 8, 2, 0.6))]
+    cases.append(("everything observed", *_missing_case(rng, 2, 5, 3, 1.1)))
+    x, observed = _missing_case(rng, 2, 6, 3, 0.7)
+    observed[:, :, 1] = False
+    cases.append(("feature 1 never observed", x, observed))
+    x, observed = _missing_case(rng, 2, 6, 2, 0.7)
+    observed[:, 0] = False
+    cases.append(("nothing observed at the first step", x, observed))
+    cases.append(("T=1, B=1, D=1, missing", np.array([[[0.7]]]), np.array([[[False]]])))
+    for case, x, observed in cases:
+        label = f"case '{case}'"
+        x = np.where(observed, x, np.nan)  # what a missing value usually looks like
+        given = tensor_argument(x)
+        got = run(name, label, missing_value_features, given, tensor_argument(observed, "bool"))
+        assert_unchanged(name, label, "x", np.nan_to_num(x), np.nan_to_num(given.numpy()))
+        want = np.concatenate([_forward_fill(x, observed), observed.astype(np.float64)], axis=-1)
+        assert_close(
+            name,
+            label,
+            "the features",
+            got,
+            want,
+            rtol=0,
+            atol=0,
+            hint="the first D features: the last observed value of each feature (0 before its "
+            "first observation; a missing entry of x is NaN); the last D: 1.0 where the "
+            "value was observed at this step, 0.0 where it is missing",
+        )
+    passed(name, len(cases))
+
+
+def _gaps(times: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    delta = np.zeros(observed.shape)
+    for t in range(1, observed.shape[1]):
+        step = (times[:, t] - times[:, t - 1])[:, None]
+        delta[:, t] = step + np.where(observed[:, t - 1], 0.0, delta[:, t - 1])
+    return delta
+
+
+def check_time_gaps(time_gaps: Callable) -> None:
+    """Check ``time_gaps(times, observed)``: GRU-D's time since the last observation."""
+    name = "time_gaps"
+    require_function(time_gaps, name, ("times", "observed"))
+    rng = np.random.default_rng(73)
+    regular = np.tile(np.arange(7.0), (2, 1))
+    irregular = np.cumsum(rng.uniform(0.1, 3.0, size=(3, 9)), axis=1)
+    cases = [
+        ("regular steps 0, 1, ..., 6", regular, rng.uniform(size=(2, 7, 2)) < 0.5),
+        ("irregular times", irregular, rng.uniform(size=(3, 9, 2)) < 0.5),
+        ("everything observed", irregular[:2, :5], np.ones((2, 5, 3), dtype=bool)),
+        ("never observed", irregular[:1], np.zeros((1, 9, 1), dtype=bool)),
+        ("T=1", np.array([[4.5]]), np.array([[[True, False]]])),
+    ]
+    for case, times, observed in cases:
+        label = f"case '{case}'"
+        got = run(
+            name,
+            label,
+            time_gaps,
+            tensor_argument(times),
+            tensor_argument(observed, "bool"),
+        )
+        assert_close(
+            name,
+            label,
+            "the gaps",
+            got,
+            _gaps(times, observed),
+            rtol=1e-12,
+            atol=1e-12,
+            hint="delta_0 = 0; delta_t = (s_t - s_{t-1}) if the feature was observed at step "
+            "t - 1, else (s_t - s_{t-1}) + delta_{t-1}: the time since the last observation "
+            "*before* step t, in the units of `times`",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- information from the future
+
+
+def _leak_models() -> list[tuple[str, Callable, bool]]:
+    """``(description, model, leaks)`` for models that map ``(B, T, D)`` to ``(B, T, K)``."""
+    torch = torch_module()
+    torch.manual_seed(74)
+    gru = torch.nn.GRU(3, 4, batch_first=True).double()
+    bigru = torch.nn.GRU(3, 4, batch_first=True, bidirectional=True).double()
+
+    def causal_conv(x):
+        x = x.double()
+        shifted = torch.nn.functional.pad(x, (0, 0, 2, 0))
+        return x + 0.5 * shifted[:, 1:-1] + 0.25 * shifted[:, :-2]
+
+    def peek_at_step_3(x):
+        x = x.double()
+        out = x.clone()
+        out[:, 3] = out[:, 3] + 1e-3 * x[:, 4]
+        return out
+
+    def first_reads_last(x):
+        x = x.double()
+        return torch.cat([x[:, -1:], x[:, 1:]], dim=1)
+
+    def last_feature_ahead(x):
+        x = x.double()
+        ahead = torch.nn.functional.pad(x[:, 1:, -1:], (0, 0, 0, 1))
+        return x[:, :, :1] + ahead
+
+    return [
+        ("a one-directional GRU", lambda x: gru(x.double())[0], False),
+        ("a running sum over time", lambda x: x.double().cumsum(dim=1), False),
+        ("a causal convolution over 3 steps", causal_conv, False),
+        ("a model that ignores its input", lambda x: torch.zeros_like(x.double()), False),
+        ("a bidirectional GRU", lambda x: bigru(x.double())[0], True),
+        ("a running sum from the end", lambda x: x.double().flip(1).cumsum(1).flip(1), True),
+        ("step 3 peeks at step 4, weakly", peek_at_step_3, True),
+        ("the first output reads the last input", first_reads_last, True),
+        ("only the last feature comes from the next step", last_feature_ahead, True),
+        (
+            "each sequence centred by its own mean over time",
+            lambda x: x.double() - x.double().mean(dim=1, keepdim=True),
+            True,
+        ),
+    ]
+
+
+def check_leaks_future(leaks_future: Callable) -> None:
+    """Check ``leaks_future(model, T, D)``: ``True`` when some output at step t depends on an
+    input after step t."""
+    name = "leaks_future"
+    require_function(leaks_future, name, ("model", "T", "D"))
+    models = _leak_models()
+    T, D = 8, 3
+    for case, model, leaks in models:
+        label = f"case '{case}' (T={T}, D={D})"
+        got = run(name, label, leaks_future, model, T, D)
+        if hasattr(got, "item") and getattr(got, "ndim", 1) == 0:
+            got = got.item()
+        if not isinstance(got, (bool, np.bool_)):
+            raise fail(name, label, f"expected True or False, got {type(got).__name__} {got!r:.60}")
+        if bool(got) != leaks:
+            raise fail(
+                name,
+                label,
+                f"expected {leaks} (it {'does' if leaks else 'does not'} use inputs from later "
+                f"steps), got {bool(got)}",
+                "for every step t, change the inputs after t only (every feature) and see "
+                "whether the outputs at steps 0 to t change; outputs after t may change"
+                if leaks
+                else "only outputs at steps up to t may not change when inputs after t change; "
+                "outputs after t are allowed to",
+            )
+    passed(name, len(models))
+
+
+# ---------------------------------------------------------------- delayed recall
+
+
+def check_delayed_targets(delayed_targets: Callable) -> None:
+    """Check ``delayed_targets(x, lags)``: ``targets (B, T, K)`` and ``valid (B, T, K)``."""
+    name = "delayed_targets"
+    require_function(delayed_targets, name, ("x", "lags"))
+    rng = np.random.default_rng(75)
+    cases = [
+        ("B=2, T=10, lags [1, 3, 5]", (2, 10), [1, 3, 5]),
+        ("a lag as long as the sequence", (2, 6), [2, 6, 9]),
+        ("lags not in order", (3, 8), [4, 1]),
+        ("T=1", (2, 1), [1]),
+        ("B=1, the same lag twice", (1, 5), [2, 2]),
+    ]
+    for case, (B, T), lags in cases:
+        label = f"case '{case}' (lags={lags})"
+        x = rng.normal(size=(B, T))
+        given = tensor_argument(x)
+        got = run(name, label, delayed_targets, given, list(lags))
+        assert_unchanged(name, label, "x", x, given.numpy())
+        targets, valid = as_tuple(name, label, got, 2, "a pair (targets, valid)")
+        want_targets = np.zeros((B, T, len(lags)))
+        want_valid = np.zeros((B, T, len(lags)), dtype=bool)
+        for k, lag in enumerate(lags):
+            want_targets[:, lag:, k] = x[:, : max(T - lag, 0)]
+            want_valid[:, lag:, k] = True
+        assert_close(
+            name,
+            label,
+            "valid",
+            as_numbers(valid, name, label, "valid").astype(bool),
+            want_valid,
+            rtol=0,
+            atol=0,
+            hint="step t can recall the input lag steps back only when t - lag >= 0",
+        )
+        assert_close(
+            name,
+            label,
+            "targets",
+            targets,
+            want_targets,
+            rtol=0,
+            atol=0,
+            hint="targets[:, t, k] is x[:, t - lags[k]], the input lags[k] steps *earlier*, "
+            "and 0 where that step does not exist (no wrapping around)",
+        )
+    passed(name, len(cases))

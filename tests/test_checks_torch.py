@@ -1,0 +1,559 @@
+"""The checkers of chapters 5 to 7 (companion.checks.pytorch, .future and .faq): each passes
+the solution notebook's own code, fails plausible wrong answers with an AssertionError that
+names the case, lets an unfinished exercise's NotImplementedError through, and refuses the
+wrong kind of argument plainly.
+
+As in test_checks.py, the correct answers are the functions defined in the solution cells of
+``solutions/05-code.md``, ``06-future.md`` and ``07-faq.md``, and each wrong answer is that
+code with one mistake written in, as a replacement of its exact text.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import re
+
+import jupytext
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from companion import checks
+from companion.checks import faq, future, pytorch
+from conftest import ROOT
+
+MODULES = {module.__name__ for module in (pytorch, future, faq)}
+NOTEBOOKS = ("05-code.md", "06-future.md", "07-faq.md")
+NAMESPACE = {"np": np, "math": math, "torch": torch, "F": F, "copy": copy}
+
+# checker -> the solution function it checks
+CHECKED = {
+    "check_gru_cell": "gru_cell",
+    "check_gru_cell_backward": "gru_cell_backward",
+    "check_beam_search": "beam_search",
+    "check_per_class_recall": "per_class_recall",
+    "check_recursive_forecast": "recursive_forecast",
+    "check_additive_attention": "additive_attention",
+    "check_adding_problem": "adding_problem",
+    "check_copy_task": "copy_task",
+    "check_peephole_lstm_cell": "peephole_lstm_cell",
+    "check_conv_output_lengths": "conv_output_lengths",
+    "check_causal_attention": "causal_attention",
+    "check_linear_scan": "linear_scan",
+    "check_data_parallel_grads": "data_parallel_grads",
+    "check_masked_mean": "masked_mean",
+    "check_pack_sequences": "pack_sequences",
+    "check_missing_value_features": "missing_value_features",
+    "check_time_gaps": "time_gaps",
+    "check_leaks_future": "leaks_future",
+    "check_delayed_targets": "delayed_targets",
+}
+
+LOOP = (
+    "    h, out = torch.zeros_like(b[:, 0]), []\n"
+    "    for t in range(b.shape[1]):\n"
+    "        h = a[:, t] * h + b[:, t]\n"
+    "        out.append(h)\n"
+    "    return torch.stack(out, dim=1)"
+)
+
+# (checker, mistake, [(text of the solution, replaced by)])
+WRONG = [
+    # ---------------------------------------------------------------- chapter 5
+    (
+        "check_gru_cell",
+        "the reset gate before the product (Cho et al.'s GRU)",
+        [
+            (
+                "n = torch.tanh(i_n + r * h_n)",
+                'H = h.shape[1]; n = torch.tanh(i_n + (r * h) @ params["weight_hh"][2 * H :].T '
+                '+ params["bias_hh"][2 * H :])',
+            )
+        ],
+    ),
+    (
+        "check_gru_cell",
+        "z and 1 - z swapped",
+        [("return (1 - z) * n + z * h", "return z * n + (1 - z) * h")],
+    ),
+    (
+        "check_gru_cell",
+        "the gates in the order z, r",
+        [
+            ("i_r, i_z, i_n = gi.chunk(3, dim=1)", "i_z, i_r, i_n = gi.chunk(3, dim=1)"),
+            ("h_r, h_z, h_n = gh.chunk(3, dim=1)", "h_z, h_r, h_n = gh.chunk(3, dim=1)"),
+        ],
+    ),
+    (
+        "check_gru_cell_backward",
+        "the factor r forgotten on the hidden side",
+        [("dg_n = da_n * r", "dg_n = da_n")],
+    ),
+    (
+        "check_gru_cell_backward",
+        "n - h instead of h - n",
+        [("dz = dh_new * (h - n)", "dz = dh_new * (n - h)")],
+    ),
+    (
+        "check_gru_cell_backward",
+        "the direct path to h forgotten",
+        [('"h": dh_new * z + d_gh @ W_hh,', '"h": d_gh @ W_hh,')],
+    ),
+    (
+        "check_beam_search",
+        "finished hypotheses dropped",
+        [("pool.append((tokens, score, True))", "pass")],
+    ),
+    ("check_beam_search", "finished hypotheses extended", [("if done:", "if False:")]),
+    ("check_beam_search", "the score of the last token only", [("score + lp,", "lp,")]),
+    (
+        "check_beam_search",
+        "ranked by the score per token",
+        [
+            (
+                "pool.sort(key=lambda beam: beam[1], reverse=True)",
+                "pool.sort(key=lambda beam: beam[1] / len(beam[0]), reverse=True)",
+            )
+        ],
+    ),
+    (
+        "check_per_class_recall",
+        "precision instead of recall",
+        [
+            ("mine = labels == k", "mine = predicted == k"),
+            ("(predicted[mine] == k)", "(labels[mine] == k)"),
+        ],
+    ),
+    ("check_per_class_recall", "0 for an absent class", [('float("nan")', "0.0")]),
+    (
+        "check_recursive_forecast",
+        "the window grows",
+        [("torch.cat([window[:, 1:], step", "torch.cat([window, step")],
+    ),
+    (
+        "check_recursive_forecast",
+        "the forecast put at the front",
+        [
+            (
+                "window = torch.cat([window[:, 1:], step[:, :, None].to(window.dtype)], dim=1)",
+                "window = torch.cat([step[:, :, None].to(window.dtype), window[:, :-1]], dim=1)",
+            )
+        ],
+    ),
+    (
+        "check_additive_attention",
+        "no mask",
+        [('.masked_fill(~mask, float("-inf"))', "")],
+    ),
+    (
+        "check_additive_attention",
+        "padding zeroed after the softmax, not renormalised",
+        [
+            (
+                "weights = torch.softmax(scores, dim=1)",
+                'weights = torch.softmax(energy @ params["v"], dim=1) * mask',
+            )
+        ],
+    ),
+    (
+        "check_additive_attention",
+        "the scores of padding set to 0",
+        [('.masked_fill(~mask, float("-inf"))', ".masked_fill(~mask, 0.0)")],
+    ),
+    # ---------------------------------------------------------------- chapter 6
+    (
+        "check_adding_problem",
+        "both markers anywhere",
+        [
+            ("torch.randint(0, half, (batch_size,)", "torch.randint(0, T, (batch_size,)"),
+            ("torch.randint(half, T, (batch_size,)", "torch.randint(0, T, (batch_size,)"),
+        ],
+    ),
+    (
+        "check_adding_problem",
+        "values from torch's global generator",
+        [
+            (
+                "values = torch.rand(batch_size, T, generator=generator)",
+                "values = torch.rand(batch_size, T)",
+            )
+        ],
+    ),
+    (
+        "check_adding_problem",
+        "normal values",
+        [("values = torch.rand(", "values = torch.randn(")],
+    ),
+    (
+        "check_copy_task",
+        "symbols from 0",
+        [("torch.randint(1, num_symbols + 1,", "torch.randint(0, num_symbols,")],
+    ),
+    (
+        "check_copy_task",
+        "the delimiter one step late",
+        [("x[:, length + delay - 1] =", "x[:, length + delay] =")],
+    ),
+    (
+        "check_peephole_lstm_cell",
+        "the output gate looks at the old cell state",
+        [('params["w_co"] * c_new', 'params["w_co"] * c')],
+    ),
+    (
+        "check_peephole_lstm_cell",
+        "no peephole on the forget gate",
+        [('a_f + params["w_cf"] * c', "a_f")],
+    ),
+    (
+        "check_conv_output_lengths",
+        "dilation ignored",
+        [("span = dilation * (kernel_size - 1) + 1", "span = kernel_size")],
+    ),
+    (
+        "check_conv_output_lengths",
+        "true division: float lengths",
+        [
+            (
+                'torch.div(lengths + 2 * padding - span, stride, rounding_mode="floor") + 1',
+                "(lengths + 2 * padding - span) / stride + 1",
+            )
+        ],
+    ),
+    (
+        "check_conv_output_lengths",
+        "padding on one side only",
+        [("lengths + 2 * padding - span", "lengths + padding - span")],
+    ),
+    ("check_causal_attention", "not scaled", [(" / math.sqrt(q.shape[-1])", "")]),
+    (
+        "check_causal_attention",
+        "a step may not attend to itself",
+        [("diagonal=1", "diagonal=0")],
+    ),
+    (
+        "check_causal_attention",
+        "no mask",
+        [('scores.masked_fill(future, float("-inf"))', "scores")],
+    ),
+    ("check_linear_scan", "a loop over time", [("    return Bs", LOOP)]),
+    (
+        "check_linear_scan",
+        "cumulative products and a division",
+        [
+            (
+                "    A, Bs = a, b\n",
+                "    P = torch.cumprod(a, dim=1)\n    return P * torch.cumsum(b / P, dim=1)\n",
+            )
+        ],
+    ),
+    (
+        "check_linear_scan",
+        "composition the wrong way round",
+        [("A, Bs = A_prev * A, A * B_prev + Bs", "A, Bs = A_prev * A, A_prev * Bs + B_prev")],
+    ),
+    (
+        "check_data_parallel_grads",
+        "the sum over ranks",
+        [("total[name] += g / world_size", "total[name] += g")],
+    ),
+    (
+        "check_data_parallel_grads",
+        "the gradient of the whole minibatch",
+        [
+            (
+                "zip(torch.tensor_split(x, world_size), torch.tensor_split(y, world_size))",
+                "zip([x] * world_size, [y] * world_size)",
+            )
+        ],
+    ),
+    (
+        "check_data_parallel_grads",
+        "accumulated in .grad without zeroing",
+        [
+            (
+                "grads = torch.autograd.grad(loss_fn(model(x_k), y_k), params)",
+                "loss_fn(model(x_k), y_k).backward(); grads = [p.grad.clone() for p in params]",
+            )
+        ],
+    ),
+    # ---------------------------------------------------------------- chapter 7
+    (
+        "check_masked_mean",
+        "multiplied by the mask (NaN * 0)",
+        [("kept = torch.where(mask, values, torch.zeros_like(values))", "kept = values * mask")],
+    ),
+    (
+        "check_masked_mean",
+        "the mean of the rows' means",
+        [
+            (
+                "return kept.sum() / mask.sum()",
+                "return (kept.sum(dim=1) / mask.sum(dim=1)).mean()",
+            )
+        ],
+    ),
+    (
+        "check_masked_mean",
+        "the padding counted",
+        [("return kept.sum() / mask.sum()", "return kept.mean()")],
+    ),
+    (
+        "check_masked_mean",
+        "a number, not a tensor",
+        [("return kept.sum() / mask.sum()", "return (kept.sum() / mask.sum()).item()")],
+    ),
+    (
+        "check_pack_sequences",
+        "batch_sizes over the padded width",
+        [("steps = int(sorted_lengths[0])", "steps = padded.shape[1]")],
+    ),
+    (
+        "check_pack_sequences",
+        "batch-major data",
+        [
+            (
+                "data = torch.cat([ordered[: int(n), t] for t, n in enumerate(batch_sizes)])",
+                "data = torch.cat([ordered[b, : int(n)] for b, n in enumerate(sorted_lengths)])",
+            )
+        ],
+    ),
+    (
+        "check_pack_sequences",
+        "sorted ascending",
+        [("descending=True", "descending=False")],
+    ),
+    (
+        "check_missing_value_features",
+        "zero-filled, not forward-filled",
+        [
+            (
+                "last = torch.where(observed[:, t], x[:, t], last)",
+                "last = torch.where(observed[:, t], x[:, t], torch.zeros_like(last))",
+            )
+        ],
+    ),
+    (
+        "check_missing_value_features",
+        "the indicator reversed",
+        [("observed.to(x.dtype)", "(~observed).to(x.dtype)")],
+    ),
+    (
+        "check_missing_value_features",
+        "NaN multiplied by the mask",
+        [
+            (
+                "last = torch.where(observed[:, t], x[:, t], last)",
+                "last = observed[:, t] * x[:, t] + ~observed[:, t] * last",
+            )
+        ],
+    ),
+    (
+        "check_time_gaps",
+        "reset by the observation at t",
+        [("torch.where(observed[:, t - 1],", "torch.where(observed[:, t],")],
+    ),
+    (
+        "check_time_gaps",
+        "steps counted instead of time",
+        [
+            (
+                "step = (times[:, t] - times[:, t - 1])[:, None]",
+                "step = torch.ones_like(times[:, t])[:, None]",
+            )
+        ],
+    ),
+    (
+        "check_leaks_future",
+        "only the last input changed",
+        [("for t in range(T - 1):", "for t in [T - 2]:")],
+    ),
+    (
+        "check_leaks_future",
+        "every output compared",
+        [("model(changed)[:, : t + 1], base[:, : t + 1]", "model(changed), base")],
+    ),
+    (
+        "check_leaks_future",
+        "only the first feature changed",
+        [
+            (
+                "changed[:, t + 1 :] = torch.randn(2, T - t - 1, D,",
+                "changed[:, t + 1 :, :1] = torch.randn(2, T - t - 1, 1,",
+            )
+        ],
+    ),
+    (
+        "check_delayed_targets",
+        "the future instead of the past",
+        [("targets[:, lag:, k] = x[:, : T - lag]", "targets[:, : T - lag, k] = x[:, lag:]")],
+    ),
+    (
+        "check_delayed_targets",
+        "wrapped around",
+        [("targets[:, lag:, k] = x[:, : T - lag]", "targets[:, :, k] = torch.roll(x, lag, 1)")],
+    ),
+    (
+        "check_delayed_targets",
+        "valid one step late",
+        [("valid[:, lag:, k] = True", "valid[:, lag + 1 :, k] = True")],
+    ),
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One torch thread while these tests run: `make test` runs two workers on two cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@functools.cache
+def _solution_sources() -> dict[str, str]:
+    """The source of every solution cell that defines a function, by function name."""
+    sources = {}
+    for name in NOTEBOOKS:
+        for cell in jupytext.read(ROOT / "solutions" / name).cells:
+            if cell.cell_type == "code" and "BEGIN SOLUTION" in cell.source:
+                for function in re.findall(r"^def (\w+)\(", cell.source, re.M):
+                    sources[function] = cell.source
+    return sources
+
+
+def solution(name: str, replacements: list[tuple[str, str]] = ()):
+    """The solution notebook's function ``name``, with each ``old`` text replaced by ``new``."""
+    source = _solution_sources()[name]
+    for old, new in replacements:
+        assert source.count(old) == 1, f"the solution of {name} no longer contains {old!r} once"
+        source = source.replace(old, new)
+    namespace = dict(NAMESPACE)
+    exec(compile(source, f"<solution of {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def test_every_checker_of_chapters_5_to_7_is_tested():
+    ours = {name for name in checks.__all__ if getattr(checks, name).__module__ in MODULES}
+    assert set(CHECKED) == ours
+    assert {checker for checker, _, _ in WRONG} == ours
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKED))
+def test_the_solution_passes(checker, capsys):
+    getattr(checks, checker)(solution(CHECKED[checker]))
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(rf"✓ {checker.removeprefix('check_')}: passed \(\d+ cases\)", line), line
+
+
+@pytest.mark.parametrize(
+    "checker, mistake, replacements", WRONG, ids=[f"{c}-{m}" for c, m, _ in WRONG]
+)
+def test_a_wrong_answer_fails(checker, mistake, replacements, capsys):
+    wrong = solution(CHECKED[checker], replacements)
+    with np.errstate(all="ignore"), pytest.raises(AssertionError) as failure:
+        getattr(checks, checker)(wrong)
+    message = str(failure.value)
+    assert message.startswith(checker.removeprefix("check_") + ": case"), message
+    assert "passed" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKED))
+def test_not_a_function_is_a_type_error(checker):
+    with pytest.raises(TypeError, match="expected your function .*got int 42"):
+        getattr(checks, checker)(42)
+    with pytest.raises(TypeError, match="without calling it"):
+        getattr(checks, checker)(torch.zeros(3))
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKED))
+def test_wrong_number_of_arguments_is_a_type_error(checker):
+    def takes_seven(a, b, c, d, e, f, g):
+        return None
+
+    with pytest.raises(TypeError, match=r"expected a function called as \w+\(.*\), got one with"):
+        getattr(checks, checker)(takes_seven)
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKED))
+def test_an_unfinished_exercise_raises_not_implemented(checker):
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    with pytest.raises(NotImplementedError):
+        getattr(checks, checker)(stub)
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKED))
+def test_an_error_in_the_candidate_names_the_case(checker):
+    def broken(*args, **kwargs):
+        raise IndexError("index 3 is out of bounds")
+
+    with pytest.raises(
+        AssertionError, match=r"case.*your function raised IndexError: index 3"
+    ) as failure:
+        getattr(checks, checker)(broken)
+    assert isinstance(failure.value.__cause__, IndexError)
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKED))
+def test_returning_nothing_is_reported(checker):
+    def forgets_return(*args, **kwargs):
+        return None
+
+    with pytest.raises(AssertionError, match="None|got NoneType"):
+        getattr(checks, checker)(forgets_return)
+
+
+def test_a_wrong_shape_is_said_plainly():
+    wrong = solution("gru_cell", [("return (1 - z) * n + z * h", "return ((1 - z) * n + z * h).T")])
+    with pytest.raises(AssertionError, match=r"has shape \(5, 3\), expected \(3, 5\)"):
+        checks.check_gru_cell(wrong)
+
+
+# ---------------------------------------------------------------- the references themselves
+
+
+def test_the_beam_reference_with_a_wide_beam_is_the_best_output_of_all():
+    for seed in range(3):
+        model = pytorch._TableModel(3, 4, seed)
+        best_tokens, best_score = pytorch.exhaustive_best(model, 3, 4, 0)
+        tokens, score = pytorch._beam_reference(model, 100, 4, 0)
+        assert tokens == best_tokens and math.isclose(score, best_score)
+
+
+def test_the_peephole_reference_without_peepholes_is_torch_lstm_cell():
+    rng = np.random.default_rng(0)
+    x, h, c, params = future.peephole_case(rng, 3, 4, 5, 0.0)
+    cell = torch.nn.LSTMCell(4, 5, dtype=torch.float64)
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.tensor(params["weight_ih"]))
+        cell.weight_hh.copy_(torch.tensor(params["weight_hh"]))
+        cell.bias_ih.copy_(torch.tensor(params["bias"]))
+        cell.bias_hh.zero_()
+        want_h, want_c = cell(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+    got_h, got_c = future._peephole_reference(x, h, c, params)
+    np.testing.assert_allclose(got_h, want_h.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got_c, want_c.numpy(), rtol=1e-12)
+
+
+def test_counting_torch_calls_tells_a_loop_from_a_scan():
+    a, b = torch.rand(2, 256, 3), torch.randn(2, 256, 3)
+    _, loop_calls = future.count_torch_calls(
+        solution("linear_scan", [("    return Bs", LOOP)]), a, b
+    )
+    _, scan_calls = future.count_torch_calls(solution("linear_scan"), a, b)
+    assert loop_calls >= 256 * 3 and scan_calls < 100
+
+
+def test_the_leak_models_are_what_they_claim():
+    """Each model's label (leaks or not) agrees with its Jacobian, computed by autograd."""
+    T, D = 8, 3
+    for description, model, leaks in faq._leak_models():
+        x = torch.randn(1, T, D, dtype=torch.float64)
+        jacobian = torch.autograd.functional.jacobian(model, x)  # (1, T, K, 1, T, D)
+        reach = jacobian.abs().sum(dim=(0, 2, 3, 5))  # (T out, T in)
+        future_part = torch.triu(reach, diagonal=1)
+        assert bool((future_part > 0).any()) == leaks, description
