@@ -85,21 +85,26 @@ def _mirror_with_executed_notebooks() -> None:
     (SOURCE / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def html_dir() -> Path:
-    _mirror_with_executed_notebooks()
-    shutil.rmtree(OUTPUT, ignore_errors=True)
+def _build(source: Path, output: Path, log_name: str) -> Path:
+    """Build the book in ``source`` into ``output`` with warnings as errors; the HTML folder."""
+    shutil.rmtree(output, ignore_errors=True)
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(SOURCE), "--path-output", str(OUTPUT), "-W", "-n", "--keep-going"]
+    cmd = [str(jb), "build", str(source), "--path-output", str(output), "-W", "-n", "--keep-going"]
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     log = done.stdout + done.stderr
     (ROOT / "_build").mkdir(exist_ok=True)
-    (ROOT / "_build" / "html-test.log").write_text(log, encoding="utf-8")
-    assert done.returncode == 0, f"book build failed (log in _build/html-test.log):\n{log[-6000:]}"
-    html = OUTPUT / "_build" / "html"
+    (ROOT / "_build" / log_name).write_text(log, encoding="utf-8")
+    assert done.returncode == 0, f"book build failed (log in _build/{log_name}):\n{log[-6000:]}"
+    html = output / "_build" / "html"
     assert (html / "index.html").is_file()
     return html
+
+
+@pytest.fixture(scope="module")
+def html_dir() -> Path:
+    _mirror_with_executed_notebooks()
+    return _build(SOURCE, OUTPUT, "html-test.log")
 
 
 def _pages(html: Path) -> list[Path]:
@@ -109,6 +114,30 @@ def _pages(html: Path) -> list[Path]:
 def test_every_toc_page_is_built(html_dir):
     absent = [str(p) for p in _pages(html_dir) if not p.is_file()]
     assert not absent, f"pages missing from the build: {absent}"
+
+
+def test_one_setting_leaves_the_solutions_out(html_dir):
+    """``include_solutions: false`` builds a student book: no solution page, no link to one."""
+    assert (html_dir / "solutions").is_dir(), "the default book has no solutions part"
+    config_path = SOURCE / "_config.yml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["sphinx"]["config"]["include_solutions"] = False
+    student_source = SOURCE.with_name("html-test-src-students")
+    shutil.rmtree(student_source, ignore_errors=True)
+    shutil.copytree(SOURCE, student_source, symlinks=True)
+    (student_source / "_config.yml").write_text(
+        yaml.safe_dump(config, sort_keys=False), encoding="utf-8"
+    )
+    html = _build(student_source, OUTPUT.with_name("html-test-students"), "html-students.log")
+    assert not (html / "solutions").exists(), "solution pages were built"
+
+    def links_to_solutions(page: Path) -> bool:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        return any("solutions/" in a["href"] for a in soup.select("a[href]"))
+
+    linked = [str(p.relative_to(html)) for p in html.rglob("*.html") if links_to_solutions(p)]
+    assert not linked, f"pages that still link to solutions/ in the student book: {linked}"
+    assert (html / "exercises" / "03-math.html").is_file()
 
 
 def test_local_mathjax_is_used(html_dir):
