@@ -189,3 +189,28 @@ def test_encode_pairs_pads_and_shifts_the_target():
         assert tgt_vocab.decode(tgt_out[row]) == target
     with pytest.raises(ValueError, match="at least one"):
         encode_pairs([], src_vocab, tgt_vocab)
+
+
+def test_chinese_targets_from_every_source_style_and_cjk_vocab_round_trip():
+    pairs = date_pairs(SOURCES, "zh_CN", 300, split="train", seed=2)
+    for source, target in pairs:
+        date = parse_chinese_long(target)
+        assert source in {format_date(date, fmt, locale=loc) for loc in SOURCES for fmt in FORMATS}
+    # same seed and split, another target: the very same sources, the targets in Chinese
+    german = date_pairs(SOURCES, "de_DE", 300, split="train", seed=2)
+    assert [s for s, _ in german] == [s for s, _ in pairs]
+    assert [parse_chinese_long(t) for _, t in pairs] == [parse_german_long(t) for _, t in german]
+
+    src_vocab = Seq2SeqVocab(s for s, _ in pairs)
+    tgt_vocab = Seq2SeqVocab(t for _, t in pairs)
+    assert set(tgt_vocab.tokens[3:]) == set("0123456789年月日")
+    assert tgt_vocab.size == 3 + 13
+    ids = tgt_vocab.encode("2026年11月22日", sos=True, eos=True)
+    assert min(ids[1:-1]) >= 3 and tgt_vocab.decode(ids) == "2026年11月22日"
+    src, lengths, tgt_in, tgt_out = encode_pairs(pairs, src_vocab, tgt_vocab)
+    assert tgt_out.shape[1] == max(len(t) for _, t in pairs) + 1  # one id per CJK character
+    for row, (source, target) in enumerate(pairs):
+        assert src_vocab.decode(src[row]) == source
+        assert tgt_vocab.decode(tgt_in[row]) == target  # <sos> is skipped
+        assert tgt_vocab.decode(tgt_out[row]) == target
+        assert lengths[row] == len(source)
