@@ -65,6 +65,21 @@ def test_chapter_index_links_its_exercises():
         assert link in index.read_text(encoding="utf-8"), f"{index}: no link {link}"
 
 
+def test_glossary_is_one_sorted_table():
+    """Readers look terms up alphabetically; three columns: term, Chinese, definition."""
+    text = (BOOK / "appendix" / "glossary.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) > 100, "the glossary table is missing or short"
+    terms = [row.strip("| ").split(" | ")[0] for row in rows]
+    assert all(len(row.strip().strip("|").split(" | ")) == 3 for row in rows)
+
+    def key(term: str) -> str:
+        return re.sub(r"[^a-z0-9 ]", "", term.lower())
+
+    assert [key(t) for t in terms] == sorted(key(t) for t in terms), "glossary rows not sorted"
+    assert len(set(map(key, terms))) == len(terms), "a term appears twice in the glossary"
+
+
 def test_every_chapter_has_an_index():
     for number, name in enumerate(
         ["background", "concepts", "math", "training", "code", "future", "faq"], start=1
