@@ -21,7 +21,7 @@ unexport MPLBACKEND
 # regardless. Override, e.g. `make book RUN_ENV=`, to let BLAS take every core.
 RUN_ENV ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: help book test lab clean mathjax chromium venv bench lint exercises handout
+.PHONY: help book test lab clean mathjax chromium venv bench lint exercises handout times
 
 help:
 	@echo "make book      build the HTML book (every notebook executed) -> _build/html/index.html"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench     run the benchmarks (JSON under benchmarks/results/)"
 	@echo "make exercises regenerate the student notebooks exercises/ from solutions/"
 	@echo "make handout   zip the student notebooks (.md and .ipynb) -> _build/rnn-exercises.zip"
+	@echo "make times     per-notebook run times of the last make test, against the 120 s budget"
 	@echo "make lint      ruff (lint and format check) over the package and tests; part of make test"
 	@echo "make clean     remove builds and caches (keeps .venv; 'make clean-all' removes it)"
 
@@ -79,7 +80,8 @@ book: $(STAMP) mathjax
 test: $(STAMP) mathjax chromium lint
 	rm -rf _build/executed
 	$(RUN_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not html" \
-	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=15
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=15 \
+	  --junitxml=_build/test-report.xml
 	$(RUN_ENV) $(BIN)/python -m pytest -m html tests/test_book_html.py
 
 lab: $(STAMP)
@@ -90,6 +92,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+times: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py _build/test-report.xml
 
 exercises: $(STAMP)
 	$(BIN)/python -m companion.exercises
