@@ -257,7 +257,13 @@ def test_pages_render_in_a_browser(html_dir, server, browser):
             )
             if typeset == 0 or raw:
                 problems.append(f"{rel}: math not typeset ({typeset} typeset, raw: {raw[:3]})")
-        text = page.evaluate("() => document.querySelector('main').innerText")
+        # The prose, without code (a regular expression such as r"\w+\(" is not TeX).
+        text = page.evaluate(
+            """() => { const main = document.querySelector('main').cloneNode(true);
+                       main.querySelectorAll('pre, code, script, style, mjx-container')
+                           .forEach(e => e.remove());
+                       return main.textContent; }"""
+        )
         if "\\(" in text or "$$" in text:
             problems.append(f"{rel}: raw TeX delimiters left in the page text")
         broken_images = page.evaluate(
