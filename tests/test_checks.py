@@ -1,23 +1,20 @@
-"""The checkers of companion.checks: each passes the solution notebook's own code, fails
-plausible wrong answers with an AssertionError that names the case, lets an unfinished
-exercise's NotImplementedError through, and refuses the wrong kind of argument plainly.
+"""The checkers of chapters 1 to 4 (companion.checks.background to .training): the contract
+that every checker keeps is tested in tests/checker_contract.py, for the checkers and wrong
+answers listed here; the tests below are the ones particular to these chapters.
 
-The correct answers are the functions defined in the solution cells of ``solutions/*.md``
-(so the tests and the notebooks cannot drift apart); each wrong answer is that code with
-one mistake written in, as a replacement of its exact text.
+The correct answers are the functions defined in the solution cells of ``solutions/*.md``;
+each wrong answer is that code with one mistake written in, as a replacement of its exact text.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 import subprocess
 import sys
 
-import jupytext
 import numpy as np
 import pytest
+from checker_contract import CheckerContract, Suite, solution_loader
 
 from companion import checks
 from companion.checks._core import assert_close, require_function
@@ -335,28 +332,7 @@ WRONG = [
 ]
 
 
-@functools.cache
-def _solution_sources() -> dict[str, str]:
-    """The source of every solution cell that defines a function, by function name."""
-    sources = {}
-    for path in sorted((ROOT / "solutions").glob("*.md")):
-        for cell in jupytext.read(path).cells:
-            if cell.cell_type == "code" and "BEGIN SOLUTION" in cell.source:
-                for name in re.findall(r"^def (\w+)\(", cell.source, re.M):
-                    sources[name] = cell.source
-    return sources
-
-
-def solution(name: str, replacements: list[tuple[str, str]] = ()):
-    """The solution notebook's function ``name``, with each ``old`` text replaced by ``new``."""
-    source = _solution_sources()[name]
-    for old, new in replacements:
-        assert source.count(old) == 1, f"the solution of {name} no longer contains {old!r} once"
-        source = source.replace(old, new)
-    namespace = dict(NAMESPACE)
-    exec(compile(source, f"<solution of {name}>", "exec"), namespace)
-    return namespace[name]
-
+solution = solution_loader(sorted((ROOT / "solutions").glob("*.md")), NAMESPACE)
 
 # The checkers of chapters 5 to 7 use torch; tests/test_checks_torch.py tests them.
 TESTED_ELSEWHERE = ("companion.checks.pytorch", "companion.checks.future", "companion.checks.faq")
@@ -368,72 +344,18 @@ def test_every_checker_is_tested():
     assert {checker for checker, _, _ in WRONG} == here
 
 
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_the_solution_passes(checker, capsys):
-    getattr(checks, checker)(solution(CHECKED[checker]))
-    line = capsys.readouterr().out.strip()
-    assert re.fullmatch(rf"✓ {checker.removeprefix('check_')}: passed \(\d+ cases\)", line), line
-
-
-@pytest.mark.parametrize(
-    "checker, mistake, replacements", WRONG, ids=[f"{c}-{m}" for c, m, _ in WRONG]
-)
-def test_a_wrong_answer_fails(checker, mistake, replacements, capsys):
-    wrong = solution(CHECKED[checker], replacements)
-    with np.errstate(all="ignore"), pytest.raises(AssertionError) as failure:
-        getattr(checks, checker)(wrong)
-    message = str(failure.value)
-    assert message.startswith(checker.removeprefix("check_") + ": "), message
-    assert "passed" not in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_not_a_function_is_a_type_error(checker):
-    with pytest.raises(TypeError, match="expected your function .*got int 42"):
-        getattr(checks, checker)(42)
-    with pytest.raises(TypeError, match="without calling it"):
-        getattr(checks, checker)(np.zeros(3))
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_wrong_number_of_arguments_is_a_type_error(checker):
-    def takes_seven(a, b, c, d, e, f, g):
-        return None
-
-    with pytest.raises(TypeError, match=r"expected a function called as \w+\(.*\), got one with"):
-        getattr(checks, checker)(takes_seven)
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_an_unfinished_exercise_raises_not_implemented(checker):
-    def stub(*args, **kwargs):
-        raise NotImplementedError
-
-    with pytest.raises(NotImplementedError):
-        getattr(checks, checker)(stub)
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_an_error_in_the_candidate_names_the_case(checker):
-    def broken(*args, **kwargs):
-        raise IndexError("index 3 is out of bounds")
-
-    with pytest.raises(
-        AssertionError, match=r"case.*your function raised IndexError: index 3"
-    ) as failure:
-        getattr(checks, checker)(broken)
-    assert isinstance(failure.value.__cause__, IndexError)
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_returning_nothing_is_reported(checker):
-    def forgets_return(*args, **kwargs):
-        return None
-
-    if checker in ("check_adam_step", "check_rmsprop_momentum_step"):
-        pytest.skip("optimiser steps update in place and return nothing")
-    with pytest.raises(AssertionError, match="None|got NoneType"):
-        getattr(checks, checker)(forgets_return)
+class TestCheckerContract(CheckerContract):
+    suite = Suite(
+        CHECKED,
+        WRONG,
+        solution,
+        failure_start=": ",
+        not_a_function=np.zeros(3),
+        may_return_nothing=dict.fromkeys(
+            ("check_adam_step", "check_rmsprop_momentum_step"),
+            "optimiser steps update in place and return nothing",
+        ),
+    )
 
 
 def test_messages_say_what_was_expected_and_what_came():

@@ -1,7 +1,7 @@
-"""The checkers of chapters 5 to 7 (companion.checks.pytorch, .future and .faq): each passes
-the solution notebook's own code, fails plausible wrong answers with an AssertionError that
-names the case, lets an unfinished exercise's NotImplementedError through, and refuses the
-wrong kind of argument plainly.
+"""The checkers of chapters 5 to 7 (companion.checks.pytorch, .future and .faq): the contract
+that every checker keeps is tested in tests/checker_contract.py, for the checkers and wrong
+answers listed here; the tests below are the ones particular to these chapters, and to the
+references the checkers compare with.
 
 As in test_checks.py, the correct answers are the functions defined in the solution cells of
 ``solutions/05-code.md``, ``06-future.md`` and ``07-faq.md``, and each wrong answer is that
@@ -11,15 +11,13 @@ code with one mistake written in, as a replacement of its exact text.
 from __future__ import annotations
 
 import copy
-import functools
 import math
-import re
 
-import jupytext
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from checker_contract import CheckerContract, Suite, solution_loader
 
 from companion import checks
 from companion.checks import faq, future, pytorch
@@ -412,27 +410,7 @@ def one_torch_thread():
     torch.set_num_threads(previous)
 
 
-@functools.cache
-def _solution_sources() -> dict[str, str]:
-    """The source of every solution cell that defines a function, by function name."""
-    sources = {}
-    for name in NOTEBOOKS:
-        for cell in jupytext.read(ROOT / "solutions" / name).cells:
-            if cell.cell_type == "code" and "BEGIN SOLUTION" in cell.source:
-                for function in re.findall(r"^def (\w+)\(", cell.source, re.M):
-                    sources[function] = cell.source
-    return sources
-
-
-def solution(name: str, replacements: list[tuple[str, str]] = ()):
-    """The solution notebook's function ``name``, with each ``old`` text replaced by ``new``."""
-    source = _solution_sources()[name]
-    for old, new in replacements:
-        assert source.count(old) == 1, f"the solution of {name} no longer contains {old!r} once"
-        source = source.replace(old, new)
-    namespace = dict(NAMESPACE)
-    exec(compile(source, f"<solution of {name}>", "exec"), namespace)
-    return namespace[name]
+solution = solution_loader((ROOT / "solutions" / name for name in NOTEBOOKS), NAMESPACE)
 
 
 def test_every_checker_of_chapters_5_to_7_is_tested():
@@ -441,70 +419,8 @@ def test_every_checker_of_chapters_5_to_7_is_tested():
     assert {checker for checker, _, _ in WRONG} == ours
 
 
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_the_solution_passes(checker, capsys):
-    getattr(checks, checker)(solution(CHECKED[checker]))
-    line = capsys.readouterr().out.strip()
-    assert re.fullmatch(rf"✓ {checker.removeprefix('check_')}: passed \(\d+ cases\)", line), line
-
-
-@pytest.mark.parametrize(
-    "checker, mistake, replacements", WRONG, ids=[f"{c}-{m}" for c, m, _ in WRONG]
-)
-def test_a_wrong_answer_fails(checker, mistake, replacements, capsys):
-    wrong = solution(CHECKED[checker], replacements)
-    with np.errstate(all="ignore"), pytest.raises(AssertionError) as failure:
-        getattr(checks, checker)(wrong)
-    message = str(failure.value)
-    assert message.startswith(checker.removeprefix("check_") + ": case"), message
-    assert "passed" not in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_not_a_function_is_a_type_error(checker):
-    with pytest.raises(TypeError, match="expected your function .*got int 42"):
-        getattr(checks, checker)(42)
-    with pytest.raises(TypeError, match="without calling it"):
-        getattr(checks, checker)(torch.zeros(3))
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_wrong_number_of_arguments_is_a_type_error(checker):
-    def takes_seven(a, b, c, d, e, f, g):
-        return None
-
-    with pytest.raises(TypeError, match=r"expected a function called as \w+\(.*\), got one with"):
-        getattr(checks, checker)(takes_seven)
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_an_unfinished_exercise_raises_not_implemented(checker):
-    def stub(*args, **kwargs):
-        raise NotImplementedError
-
-    with pytest.raises(NotImplementedError):
-        getattr(checks, checker)(stub)
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_an_error_in_the_candidate_names_the_case(checker):
-    def broken(*args, **kwargs):
-        raise IndexError("index 3 is out of bounds")
-
-    with pytest.raises(
-        AssertionError, match=r"case.*your function raised IndexError: index 3"
-    ) as failure:
-        getattr(checks, checker)(broken)
-    assert isinstance(failure.value.__cause__, IndexError)
-
-
-@pytest.mark.parametrize("checker", sorted(CHECKED))
-def test_returning_nothing_is_reported(checker):
-    def forgets_return(*args, **kwargs):
-        return None
-
-    with pytest.raises(AssertionError, match="None|got NoneType"):
-        getattr(checks, checker)(forgets_return)
+class TestCheckerContract(CheckerContract):
+    suite = Suite(CHECKED, WRONG, solution, failure_start=": case", not_a_function=torch.zeros(3))
 
 
 def test_a_wrong_shape_is_said_plainly():

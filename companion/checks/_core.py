@@ -5,12 +5,15 @@ Every checker follows one pattern. It refuses a candidate of the wrong kind with
 computed independently, and then either prints one line, ``✓ <name>: passed (N cases)``,
 or raises ``AssertionError`` naming the case that failed and what was expected and what
 came back. A ``NotImplementedError`` from an exercise not yet done passes through as it is.
+
+The helpers for torch tensors at the end import torch only when they run, so that importing
+:mod:`companion.checks` stays NumPy-only.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -69,6 +72,58 @@ def as_numbers(got: object, name: str, case: str, what: str) -> np.ndarray:
     return array
 
 
+def type_name(value: object) -> str:
+    """How a failure shows what came back: its type, ``list``."""
+    return type(value).__name__
+
+
+def type_and_start(value: object) -> str:
+    """How a failure shows what came back: its type and the start of its repr."""
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def _type_and_length(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__} of length {len(value)}"
+    return type_and_start(value)
+
+
+def as_tuple(
+    name: str,
+    case: str,
+    got: object,
+    size: int,
+    what: str,
+    *,
+    shown: Callable[[object], str] = _type_and_length,
+) -> tuple:
+    """``got`` as a tuple of ``size`` items, or a failure: ``expected <what>, got <shown(got)>``.
+
+    By default ``shown`` gives the type and the length of a tuple or list, or the type and the
+    start of anything else.
+    """
+    if not isinstance(got, (tuple, list)) or len(got) != size:
+        raise fail(name, case, f"expected {what}, got {shown(got)}")
+    return tuple(got)
+
+
+def as_dict(
+    name: str,
+    case: str,
+    got: object,
+    keys: list[str],
+    what: str,
+    *,
+    shown: Callable[[object], str] = type_and_start,
+) -> dict:
+    """``got`` if it is a dict with exactly ``keys``, or a failure naming the difference."""
+    if not isinstance(got, dict):
+        raise fail(name, case, f"{what} should be a dict, got {shown(got)}")
+    if set(got) != set(keys):
+        raise fail(name, case, f"{what} should have the keys {sorted(keys)}, got {sorted(got)}")
+    return got
+
+
 def assert_close(
     name: str,
     case: str,
@@ -122,6 +177,33 @@ def assert_close(
     raise fail(name, case, message, hint)
 
 
+def assert_all_close(
+    name: str,
+    case: str,
+    what: str,
+    got: Mapping[str, object],
+    expected: Mapping[str, object],
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+    hint: str | Mapping[str, str] = "",
+) -> None:
+    """:func:`assert_close` for every key of ``expected``, in its order: ``got[key]`` against
+    ``expected[key]``, named ``what.format(key=key)`` (``"grads[{key!r}]"``), with ``hint`` for
+    every key or ``hint[key]``."""
+    for key, want in expected.items():
+        assert_close(
+            name,
+            case,
+            what.format(key=key),
+            got[key],
+            want,
+            rtol=rtol,
+            atol=atol,
+            hint=hint if isinstance(hint, str) else hint[key],
+        )
+
+
 def assert_unchanged(name: str, case: str, what: str, before: np.ndarray, after: object) -> None:
     """Fail if an input array was modified by the candidate."""
     if not np.array_equal(before, np.asarray(after)):
@@ -136,6 +218,36 @@ def assert_unchanged(name: str, case: str, what: str, before: np.ndarray, after:
 def passed(name: str, cases: int) -> None:
     """Print the pass line."""
     print(f"✓ {name}: passed ({cases} cases)")
+
+
+# ---------------------------------------------------------------- torch tensors (chapters 5-7)
+
+
+def torch_module() -> Any:
+    """``torch``, imported on first use."""
+    import torch
+
+    return torch
+
+
+def tensor_argument(value: np.ndarray, dtype: str = "float64") -> Any:
+    """A fresh torch tensor holding ``value``."""
+    torch = torch_module()
+    return torch.tensor(value, dtype=getattr(torch, dtype))
+
+
+def numpy_copies(tensors: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Snapshots of input tensors, to tell afterwards whether the candidate changed them."""
+    return {key: value.detach().cpu().numpy().copy() for key, value in tensors.items()}
+
+
+def assert_inputs_unchanged(name: str, case: str, before: dict, tensors: dict[str, Any]) -> None:
+    """Fail if the candidate modified any of the input tensors in place."""
+    for key, value in before.items():
+        assert_unchanged(name, case, key, value, tensors[key].detach().cpu().numpy())
+
+
+# ---------------------------------------------------------------- private
 
 
 def _expected_got(expected: float, got: float) -> str:

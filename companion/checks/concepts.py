@@ -9,12 +9,14 @@ import numpy as np
 
 from companion.checks._core import (
     as_numbers,
+    as_tuple,
     assert_close,
     assert_unchanged,
     fail,
     passed,
     require_function,
     run,
+    type_name,
 )
 from companion.scratch import RNN
 
@@ -27,12 +29,6 @@ def _pad_one_hot(seqs: list[list[int]], vocab_size: int) -> tuple[np.ndarray, np
         x[b, np.arange(len(seq)), seq] = 1.0
         mask[b, : len(seq)] = True
     return x, mask
-
-
-def _pair(name: str, case: str, got: object) -> tuple[object, object]:
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise fail(name, case, f"expected a pair (x, mask), got {type(got).__name__}")
-    return got[0], got[1]
 
 
 def check_pad_one_hot(pad_one_hot: Callable) -> None:
@@ -48,9 +44,8 @@ def check_pad_one_hot(pad_one_hot: Callable) -> None:
     ]
     for case, seqs, vocab_size in cases:
         label = f"case '{case}' (seqs={seqs}, vocab_size={vocab_size})"
-        x, mask = _pair(
-            name, label, run(name, label, pad_one_hot, [list(s) for s in seqs], vocab_size)
-        )
+        got = run(name, label, pad_one_hot, [list(s) for s in seqs], vocab_size)
+        x, mask = as_tuple(name, label, got, 2, "a pair (x, mask)", shown=type_name)
         want_x, want_mask = _pad_one_hot(seqs, vocab_size)
         assert_close(
             name,

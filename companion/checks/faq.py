@@ -14,14 +14,17 @@ import numpy as np
 
 from companion.checks._core import (
     as_numbers,
+    as_tuple,
     assert_close,
     assert_unchanged,
     fail,
     passed,
     require_function,
     run,
+    tensor_argument,
+    torch_module,
+    type_and_start,
 )
-from companion.checks.pytorch import as_tuple, tensor_argument, torch_module
 
 
 def _lengths_mask(lengths: list[int], T: int) -> np.ndarray:
@@ -325,7 +328,7 @@ def check_leaks_future(leaks_future: Callable) -> None:
         if hasattr(got, "item") and getattr(got, "ndim", 1) == 0:
             got = got.item()
         if not isinstance(got, (bool, np.bool_)):
-            raise fail(name, label, f"expected True or False, got {type(got).__name__} {got!r:.60}")
+            raise fail(name, label, f"expected True or False, got {type_and_start(got)}")
         if bool(got) != leaks:
             raise fail(
                 name,

@@ -18,19 +18,18 @@ from typing import Any
 import numpy as np
 
 from companion.checks._core import (
+    as_dict,
     as_numbers,
+    as_tuple,
+    assert_all_close,
     assert_close,
+    assert_inputs_unchanged,
     assert_unchanged,
     fail,
+    numpy_copies,
     passed,
     require_function,
     run,
-)
-from companion.checks.pytorch import (
-    as_dict,
-    as_tuple,
-    assert_inputs_unchanged,
-    numpy_copies,
     tensor_argument,
     torch_module,
 )
@@ -560,17 +559,16 @@ def check_data_parallel_grads(data_parallel_grads: Callable) -> None:
         for n, p in model.named_parameters():
             assert_unchanged(name, label, f"the parameter {n!r}", before[n], p.detach().numpy())
         got = as_dict(name, label, got, list(want), "the result (one gradient per parameter name)")
-        for key in want:
-            assert_close(
-                name,
-                label,
-                f"the gradient of {key!r}",
-                got[key],
-                want[key],
-                rtol=1e-9,
-                atol=1e-12,
-                hint="split x and y into world_size contiguous shards with torch.tensor_split; "
-                "each rank computes the gradient of its own mean loss from zero; DDP then "
-                "averages the ranks' gradients with equal weight",
-            )
+        assert_all_close(
+            name,
+            label,
+            "the gradient of {key!r}",
+            got,
+            want,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="split x and y into world_size contiguous shards with torch.tensor_split; "
+            "each rank computes the gradient of its own mean loss from zero; DDP then "
+            "averages the ranks' gradients with equal weight",
+        )
     passed(name, len(cases))

@@ -8,42 +8,27 @@ derivations; torch is imported only when one of those checkers runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from companion.checks._core import (
+    as_dict,
     as_numbers,
+    as_tuple,
+    assert_all_close,
     assert_close,
     assert_unchanged,
     fail,
     passed,
     require_function,
     run,
+    torch_module,
+    type_and_start,
+    type_name,
 )
 from companion.scratch import RNN, softmax_cross_entropy
 
 PARAM_SHAPES = {"W_xh": "(D, H)", "W_hh": "(H, H)", "b_h": "(H,)", "W_hy": "(H, V)", "b_y": "(V,)"}
-
-
-def _torch() -> Any:
-    import torch
-
-    return torch
-
-
-def _as_dict(name: str, case: str, got: object, keys: list[str], what: str) -> dict:
-    if not isinstance(got, dict):
-        raise fail(name, case, f"{what} should be a dict, got {type(got).__name__}")
-    if set(got) != set(keys):
-        raise fail(name, case, f"{what} should have the keys {sorted(keys)}, got {sorted(got)}")
-    return got
-
-
-def _tuple(name: str, case: str, got: object, size: int, what: str) -> tuple:
-    if not isinstance(got, (tuple, list)) or len(got) != size:
-        raise fail(name, case, f"expected {what}, got {type(got).__name__} {got!r:.60}")
-    return tuple(got)
 
 
 def check_cross_entropy(cross_entropy: Callable) -> None:
@@ -61,7 +46,9 @@ def check_cross_entropy(cross_entropy: Callable) -> None:
     for case, logits, targets in cases:
         label = f"case '{case}'"
         got = run(name, label, cross_entropy, logits.copy(), targets.copy())
-        loss, dlogits = _tuple(name, label, got, 2, "a pair (loss, dlogits)")
+        loss, dlogits = as_tuple(
+            name, label, got, 2, "a pair (loss, dlogits)", shown=type_and_start
+        )
         want_loss, want_grad = softmax_cross_entropy(logits, targets)
         overflow = "subtract each row's maximum before exp (the log-sum-exp trick)"
         assert_close(
@@ -90,7 +77,7 @@ def check_cross_entropy(cross_entropy: Callable) -> None:
 
 
 def _step_reference(dh, x, h_prev, W_xh, W_hh, b_h) -> tuple[np.ndarray, dict]:
-    torch = _torch()
+    torch = torch_module()
     leaves = {
         k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
         for k, v in {"x": x, "h_prev": h_prev, "W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}.items()
@@ -127,14 +114,13 @@ def check_step_backward(step_backward: Callable) -> None:
         label = f"case '{case}'"
         args = (dh, x, h_prev, h, W_xh, W_hh)
         got = run(name, label, step_backward, *(a.copy() for a in args))
-        got = _as_dict(name, label, got, list(hints), "the result")
-        for key, hint in hints.items():
-            assert_close(name, label, f"the gradient {key!r}", got[key], want[key], hint=hint)
+        got = as_dict(name, label, got, list(hints), "the result", shown=type_name)
+        assert_all_close(name, label, "the gradient {key!r}", got, want, hint=hints)
     passed(name, len(cases))
 
 
 def _summed_reference(params, x, targets, h0) -> tuple[float, dict, np.ndarray]:
-    torch = _torch()
+    torch = torch_module()
     p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     start = torch.tensor(h0, requires_grad=True)
     h, outputs = start, []
@@ -184,21 +170,17 @@ def check_bptt_summed(bptt_summed: Callable) -> None:
         label = f"case '{case}'"
         copies = {k: v.copy() for k, v in params.items()}
         got = run(name, label, bptt_summed, copies, x.copy(), targets.copy(), h0.copy())
-        loss, grads, dh0 = _tuple(name, label, got, 3, "a triple (loss, grads, dh0)")
+        loss, grads, dh0 = as_tuple(
+            name, label, got, 3, "a triple (loss, grads, dh0)", shown=type_and_start
+        )
         total = "the sum over all B * T positions, not the mean"
         assert_close(name, label, "the loss", loss, want_loss, rtol=1e-9, hint=total)
-        grads = _as_dict(name, label, grads, list(PARAM_SHAPES), "grads")
-        for key, shape in PARAM_SHAPES.items():
-            assert_close(
-                name,
-                label,
-                f"grads[{key!r}]",
-                grads[key],
-                want[key],
-                rtol=1e-7,
-                atol=1e-10,
-                hint=f"shape {shape}; for a summed loss nothing is divided by B * T",
-            )
+        grads = as_dict(name, label, grads, list(PARAM_SHAPES), "grads", shown=type_name)
+        hints = {
+            key: f"shape {shape}; for a summed loss nothing is divided by B * T"
+            for key, shape in PARAM_SHAPES.items()
+        }
+        assert_all_close(name, label, "grads[{key!r}]", grads, want, hint=hints)
         assert_close(
             name,
             label,
@@ -226,21 +208,18 @@ def check_rnn_loss_and_grads(rnn_loss_and_grads: Callable) -> None:
         label = f"case '{case}'"
         copies = {k: v.copy() for k, v in params.items()}
         got = run(name, label, rnn_loss_and_grads, copies, x.copy(), targets.copy(), h0.copy())
-        loss, grads = _tuple(name, label, got, 2, "a pair (loss, grads)")
+        loss, grads = as_tuple(name, label, got, 2, "a pair (loss, grads)", shown=type_and_start)
         assert_close(name, label, "the loss", loss, want_loss, rtol=1e-9)
-        grads = _as_dict(name, label, grads, list(PARAM_SHAPES), "grads")
-        for key in PARAM_SHAPES:
-            assert_close(
-                name,
-                label,
-                f"grads[{key!r}]",
-                grads[key],
-                want[key],
-                rtol=1e-7,
-                atol=1e-10,
-                hint="run gradcheck on it to see which gradients are wrong, then compare the "
-                "backward loop with the recursion of the BPTT section line by line",
-            )
+        grads = as_dict(name, label, grads, list(PARAM_SHAPES), "grads", shown=type_name)
+        assert_all_close(
+            name,
+            label,
+            "grads[{key!r}]",
+            grads,
+            want,
+            hint="run gradcheck on it to see which gradients are wrong, then compare the "
+            "backward loop with the recursion of the BPTT section line by line",
+        )
     passed(name, len(RNN_CASES))
 
 

@@ -3,8 +3,7 @@ search, per-class recall, recursive forecasting and additive attention.
 
 The references are PyTorch's own modules (``torch.nn.GRUCell``) and autograd in float64, or
 short loops written independently of the solutions. torch is imported only when a checker
-runs, so that importing :mod:`companion.checks` stays NumPy-only. The helpers at the top are
-shared with the checkers of chapters 6 and 7.
+runs, so that importing :mod:`companion.checks` stays NumPy-only.
 """
 
 from __future__ import annotations
@@ -17,79 +16,21 @@ from typing import Any
 import numpy as np
 
 from companion.checks._core import (
+    as_dict,
     as_numbers,
+    as_tuple,
+    assert_all_close,
     assert_close,
+    assert_inputs_unchanged,
     assert_unchanged,
     fail,
+    numpy_copies,
     passed,
     require_function,
     run,
+    tensor_argument,
+    torch_module,
 )
-
-# ---------------------------------------------------------------- shared by chapters 5-7
-
-
-def torch_module() -> Any:
-    """``torch``, imported on first use."""
-    import torch
-
-    return torch
-
-
-def as_tuple(name: str, case: str, got: object, size: int, what: str) -> tuple:
-    """``got`` as a tuple of ``size`` items, or a failure that says what came instead."""
-    if not isinstance(got, (tuple, list)) or len(got) != size:
-        shown = (
-            f"{type(got).__name__} of length {len(got)}"
-            if isinstance(got, (tuple, list))
-            else (f"{type(got).__name__} {got!r:.60}")
-        )
-        raise fail(name, case, f"expected {what}, got {shown}")
-    return tuple(got)
-
-
-def as_dict(name: str, case: str, got: object, keys: list[str], what: str) -> dict:
-    """``got`` if it is a dict with exactly ``keys``, or a failure naming the difference."""
-    if not isinstance(got, dict):
-        raise fail(name, case, f"{what} should be a dict, got {type(got).__name__} {got!r:.60}")
-    if set(got) != set(keys):
-        raise fail(name, case, f"{what} should have the keys {sorted(keys)}, got {sorted(got)}")
-    return got
-
-
-def numpy_copies(tensors: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Snapshots of input tensors, to tell afterwards whether the candidate changed them."""
-    return {key: value.detach().cpu().numpy().copy() for key, value in tensors.items()}
-
-
-def assert_inputs_unchanged(name: str, case: str, before: dict, tensors: dict[str, Any]) -> None:
-    """Fail if the candidate modified any of the input tensors in place."""
-    for key, value in before.items():
-        assert_unchanged(name, case, key, value, tensors[key].detach().cpu().numpy())
-
-
-def assert_close_nan(
-    name: str, case: str, what: str, got: object, expected: np.ndarray, *, hint: str = ""
-) -> None:
-    """:func:`assert_close` where ``expected`` may hold NaN, which ``got`` must match."""
-    array = as_numbers(got, name, case, what).astype(np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    if array.shape == expected.shape:
-        should, does = np.isnan(expected), np.isnan(array)
-        if (should != does).any():
-            index = tuple(int(i) for i in np.argwhere(should != does)[0])
-            want = "NaN" if should[index] else f"{expected[index]:.6g}"
-            where = ", ".join(str(i) for i in index)
-            raise fail(name, case, f"{what}[{where}]: expected {want}, got {array[index]}", hint)
-        array, expected = np.where(should, 0.0, array), np.where(should, 0.0, expected)
-    assert_close(name, case, what, array, expected, rtol=1e-9, atol=1e-12, hint=hint)
-
-
-def tensor_argument(value: np.ndarray, dtype: str = "float64") -> Any:
-    """A fresh torch tensor holding ``value``."""
-    torch = torch_module()
-    return torch.tensor(value, dtype=getattr(torch, dtype))
-
 
 # ---------------------------------------------------------------- the GRU cell
 
@@ -151,11 +92,10 @@ def check_gru_cell(gru_cell: Callable) -> None:
         want, _ = _torch_gru_cell(x, h, params)
         label = f"case '{case}'"
         xt, ht, pt = _gru_inputs(x, h, params)
-        before = numpy_copies({"x": xt, "h": ht} | {f"params[{k!r}]": v for k, v in pt.items()})
+        inputs = {"x": xt, "h": ht} | {f"params[{k!r}]": v for k, v in pt.items()}
+        before = numpy_copies(inputs)
         got = run(name, label, gru_cell, xt, ht, pt)
-        assert_inputs_unchanged(
-            name, label, before, {"x": xt, "h": ht} | {f"params[{k!r}]": v for k, v in pt.items()}
-        )
+        assert_inputs_unchanged(name, label, before, inputs)
         assert_close(
             name,
             label,
@@ -198,17 +138,7 @@ def check_gru_cell_backward(gru_cell_backward: Callable) -> None:
         dht = tensor_argument(dh)
         got = run(name, label, gru_cell_backward, dht, xt, ht, pt)
         got = as_dict(name, label, got, list(hints), "the result")
-        for key, hint in hints.items():
-            assert_close(
-                name,
-                label,
-                f"the gradient {key!r}",
-                got[key],
-                want[key],
-                rtol=1e-7,
-                atol=1e-10,
-                hint=hint,
-            )
+        assert_all_close(name, label, "the gradient {key!r}", got, want, hint=hints)
     passed(name, len(GRU_CASES))
 
 
@@ -354,6 +284,23 @@ def check_beam_search(beam_search: Callable) -> None:
 
 
 # ---------------------------------------------------------------- per-class recall
+
+
+def assert_close_nan(
+    name: str, case: str, what: str, got: object, expected: np.ndarray, *, hint: str = ""
+) -> None:
+    """:func:`assert_close` where ``expected`` may hold NaN, which ``got`` must match."""
+    array = as_numbers(got, name, case, what).astype(np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if array.shape == expected.shape:
+        should, does = np.isnan(expected), np.isnan(array)
+        if (should != does).any():
+            index = tuple(int(i) for i in np.argwhere(should != does)[0])
+            want = "NaN" if should[index] else f"{expected[index]:.6g}"
+            where = ", ".join(str(i) for i in index)
+            raise fail(name, case, f"{what}[{where}]: expected {want}, got {array[index]}", hint)
+        array, expected = np.where(should, 0.0, array), np.where(should, 0.0, expected)
+    assert_close(name, case, what, array, expected, rtol=1e-9, atol=1e-12, hint=hint)
 
 
 def check_per_class_recall(per_class_recall: Callable) -> None:

@@ -14,12 +14,16 @@ import numpy as np
 
 from companion.checks._core import (
     as_numbers,
+    as_tuple,
+    assert_all_close,
     assert_close,
     assert_unchanged,
     fail,
     passed,
     require_function,
     run,
+    type_and_start,
+    type_name,
 )
 from companion.scratch import Adam, Optimizer, RMSprop, StreamBatcher, softmax
 
@@ -57,9 +61,7 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable) -> None:
         label = f"case '{case}' (max_norm={max_norm})"
         given = {k: g.copy() for k, g in grads.items()}
         got = run(name, label, clip_by_global_norm, given, max_norm)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise fail(name, label, f"expected a pair (clipped, norm), got {type(got).__name__}")
-        clipped, norm = got
+        clipped, norm = as_tuple(name, label, got, 2, "a pair (clipped, norm)", shown=type_name)
         for key in grads:
             assert_unchanged(name, label, f"grads[{key!r}]", grads[key], given[key])
         want_norm = math.sqrt(sum(float((g**2).sum()) for g in grads.values()))
@@ -79,20 +81,19 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable) -> None:
                 name,
                 label,
                 f"the clipped gradients should be a dict with the keys "
-                f"{sorted(grads)}, got {type(clipped).__name__} {clipped!r:.60}",
+                f"{sorted(grads)}, got {type_and_start(clipped)}",
             )
-        for key, g in grads.items():
-            assert_close(
-                name,
-                label,
-                f"clipped[{key!r}]",
-                clipped[key],
-                scale * g,
-                rtol=1e-5,
-                atol=1e-12,
-                hint="every array is multiplied by the same factor, min(1, max_norm / norm), so "
-                "the direction of the whole gradient is kept",
-            )
+        assert_all_close(
+            name,
+            label,
+            "clipped[{key!r}]",
+            clipped,
+            {key: scale * g for key, g in grads.items()},
+            rtol=1e-5,
+            atol=1e-12,
+            hint="every array is multiplied by the same factor, min(1, max_norm / norm), so "
+            "the direction of the whole gradient is kept",
+        )
     passed(name, len(cases))
 
 
