@@ -32,7 +32,7 @@ from common import RESULTS, machine_info, write_result
 
 PAGE = {
     "cell": "lstm", "embedding_dim": 32, "hidden_size": 256, "num_layers": 1, "dropout": 0.0,
-    "batch_size": 32, "seq_len": 32, "lr": 0.02, "pct_start": 0.1, "max_steps": 1600,
+    "batch_size": 32, "seq_len": 32, "lr": 0.01, "pct_start": 0.1, "max_steps": 2400,
     "clip": 1.0, "seed": 0,
 }  # fmt: skip
 LEARNING_RATES = [0.005, 0.01, 0.02]
