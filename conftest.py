@@ -7,10 +7,13 @@
   executed copies, so ``make test`` runs each notebook once, not twice.
 * ``MPLBACKEND`` is removed before any kernel starts: kernels inherit the environment, and
   ``MPLBACKEND=Agg`` there makes inline figures silently vanish.
+* Every test process runs with one BLAS thread and one torch thread (notebook kernels get
+  theirs from the Makefile's environment).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from unittest import mock
@@ -139,3 +142,25 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         item.failed = True
     return report
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread_each():
+    """One BLAS thread and one torch thread in each test process.
+
+    pytest-xdist runs two workers on two cores; with more threads they fight, and on a
+    busy machine OpenBLAS's waiting threads made a 1.5 s training test take 30 s.
+    """
+    import torch
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # then only OPENBLAS_NUM_THREADS (set by `make test`) limits BLAS
+        blas_limit = contextlib.nullcontext()
+    else:
+        blas_limit = threadpool_limits(limits=1, user_api="blas")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with blas_limit:
+        yield
+    torch.set_num_threads(previous)

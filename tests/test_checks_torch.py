@@ -401,15 +401,6 @@ WRONG = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One torch thread while these tests run: `make test` runs two workers on two cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 solution = solution_loader((ROOT / "solutions" / name for name in NOTEBOOKS), NAMESPACE)
 
 

@@ -16,14 +16,6 @@ cuda = pytest.mark.cuda
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def regression_batches(n_batches=8, batch_size=16, seed=0, dtype=torch.float64):
     """(x, y) batches of y = x @ w + 0.5 with x of 3 features; a list, the same every epoch."""
     g = torch.Generator().manual_seed(seed)

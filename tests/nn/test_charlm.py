@@ -13,16 +13,6 @@ from companion.data.text import CharVocab
 from companion.nn.charlm import CarriedStateLoss, CharLM, evaluate_bpc, stream_windows
 from companion.scratch.charlm import StreamBatcher
 
-try:
-    from companion.nn import LSTM as _companion_lstm  # noqa: F401
-except ImportError:
-    COMPANION = False
-else:
-    COMPANION = True
-needs_companion = pytest.mark.skipif(
-    not COMPANION, reason="companion.nn.LSTM (the hand-written layers) is not importable"
-)
-
 V = 12
 
 
@@ -198,7 +188,6 @@ def test_sample_wants_the_models_vocabulary():
         lm.sample(CharVocab("abc"), "a", 5)
 
 
-@needs_companion
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_companion_backend_gives_the_same_logits(cell):
     ours, theirs = model(cell, backend="companion"), model(cell)

@@ -9,16 +9,6 @@ import torch.nn.functional as F
 from companion.data.batching import collate_sequences, pad_batch
 from companion.nn.classifier import SequenceClassifier, gather_steps
 
-try:
-    from companion.nn import GRU as _companion_gru  # noqa: F401
-except ImportError:
-    COMPANION = False
-else:
-    COMPANION = True
-needs_companion = pytest.mark.skipif(
-    not COMPANION, reason="companion.nn.GRU (the hand-written layers) is not importable"
-)
-
 V, C = 10, 3
 
 
@@ -63,7 +53,6 @@ def test_gather_steps_picks_one_step_per_row():
     torch.testing.assert_close(picked, torch.stack([outputs[0, 2], outputs[1, 0]]))
 
 
-@needs_companion
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_masking_equals_packing_and_one_at_a_time(cell, num_layers):

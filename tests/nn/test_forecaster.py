@@ -10,27 +10,6 @@ from companion.nn.backend import recurrent_layer
 from companion.nn.forecaster import Forecaster
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def companion_layers_available() -> bool:
-    try:
-        from companion.nn import GRU, LSTM, RNN  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_companion = pytest.mark.skipif(
-    not companion_layers_available(), reason="companion.nn.RNN/LSTM/GRU are not written yet"
-)
-
-
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_output_shape(cell, num_layers):
@@ -75,7 +54,6 @@ def test_bad_input_shape(shape):
         Forecaster(hidden_size=4)(torch.randn(*shape))
 
 
-@needs_companion
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_companion_backend_computes_the_same_function(cell):
     torch.manual_seed(0)

@@ -11,22 +11,6 @@ from companion.nn.seq2seq import AdditiveAttention, Seq2Seq
 PAD, SOS, EOS = 0, 1, 2
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def companion_gru_available() -> bool:
-    try:
-        from companion.nn import GRU  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def padded_batch(lengths, S=None, vocab=20, seed=0):
     """Random sources of the given lengths, padded with PAD to S."""
     generator = torch.Generator().manual_seed(seed)
@@ -241,7 +225,6 @@ def test_beam_search_returns_consistent_and_more_probable_outputs(partly_trained
     assert (beam_logp > greedy_logp + 1e-3).any()
 
 
-@pytest.mark.skipif(not companion_gru_available(), reason="companion.nn.GRU is not written yet")
 def test_companion_backend_computes_the_same_function():
     torch.manual_seed(0)
     reference = Seq2Seq(20, 15, embedding_dim=8, hidden_size=16, bidirectional=False).eval()
