@@ -4,7 +4,8 @@ Run after the notebooks (``make test`` does): nbval has written every executed n
 ``_build/executed/``, and the book is built from those copies with execution off, so no
 notebook runs twice. Then headless Chromium loads each page from a local HTTP server and
 checks that the math is typeset, every image loads, no internal link or asset is missing
-and no script fails. Screenshots go to ``_build/screenshots/`` for people to look at.
+and no script fails. Screenshots go to ``_build/screenshots/`` for people to look at: one of
+the top of each page, and one of each figure under ``figures/``.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def browser(tmp_path_factory):
 
 
 def test_pages_render_in_a_browser(html_dir, server, browser):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "figures").mkdir(parents=True, exist_ok=True)
     problems = []
     for page_path in _pages(html_dir):
         rel = page_path.relative_to(html_dir).as_posix()
@@ -276,7 +277,13 @@ def test_pages_render_in_a_browser(html_dir, server, browser):
             problems.append(f"{rel}: 404 for {missing}")
         if errors:
             problems.append(f"{rel}: JavaScript errors: {errors}")
-        page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__")[:-5] + ".png")))
+        stem = rel.replace("/", "__")[:-5]
+        page.screenshot(path=str(SCREENSHOTS / (stem + ".png")))
+        # every figure on its own, as a reader sees it, for people to look at
+        for number, figure in enumerate(page.query_selector_all("main figure"), start=1):
+            if figure.is_visible():  # not one folded away in a dropdown
+                name = figure.get_attribute("id") or f"figure-{number}"
+                figure.screenshot(path=str(SCREENSHOTS / "figures" / f"{stem}__{name}.png"))
         page.close()
     assert not problems, "\n".join(problems)
 
