@@ -6,7 +6,10 @@ source state against its own state, turns the scores into weights with a softmax
 real (unpadded) source positions, and reads their weighted mean, the *context*. Training
 uses teacher forcing (:meth:`Seq2Seq.forward` feeds the true previous token); inference
 feeds back the model's own choice, greedily (:meth:`Seq2Seq.greedy_decode`) or keeping the
-``k`` best partial outputs (:meth:`Seq2Seq.beam_search`).
+``k`` best partial outputs (:meth:`Seq2Seq.beam_search`, which can also return the
+:class:`BeamTree` of every partial output it scored). :func:`teacher_forcing_loss` and
+:func:`exact_match` are the loss and the metric to train and validate it with
+:func:`companion.train.fit`.
 
 Shapes: ``B`` batch, ``S`` source length, ``T`` target length, ``E`` embedding size, ``H``
 hidden units, ``K`` encoder state size (``2H`` if bidirectional), ``A`` attention size, ``V``
@@ -16,9 +19,12 @@ a target sequence, as in :class:`companion.data.dates.Seq2SeqVocab`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -26,7 +32,10 @@ from companion.nn.backend import recurrent_layer
 
 
 class AdditiveAttention(nn.Module):
-    """Additive attention: ``score(s, h_j) = v . tanh(s W_s + h_j W_h + b)``.
+    """Additive attention: ``score(s, h_j) = tanh(s W_s + h_j W_h + b) v^T``.
+
+    Row vectors throughout: ``W_s`` (H, A) is ``query.weight.T``, ``W_h`` (K, A) is
+    ``key.weight.T``, ``b`` (A,) is ``key.bias`` and the row ``v`` (1, A) is ``v.weight``.
 
     Args:
         query_size: size of the decoder state ``s`` (``H``).
@@ -80,6 +89,105 @@ class Memory(NamedTuple):
     def repeat(self, k: int) -> Memory:
         """Each source repeated ``k`` times in a row, for ``B * k`` beams."""
         return Memory(*(t.repeat_interleave(k, dim=0) for t in self))
+
+
+class BeamNode(NamedTuple):
+    """One node of a :class:`BeamTree`: a partial output, ended by ``token``.
+
+    ``score`` is the model's log-probability of the partial output, the sum of the
+    log-probabilities of its tokens; ``parent`` is the index of the node it extends (``-1``
+    for the root, the ``<sos>`` before the first token); ``kept`` says whether the search
+    kept it among the ``beam_size`` best at its ``step``.
+    """
+
+    step: int
+    token: int
+    score: float
+    parent: int
+    kept: bool
+
+
+@dataclass(frozen=True)
+class BeamTree:
+    """What one beam search scored: the root, and at every step, for each live beam, its
+    ``beam_size`` best one-token extensions, of which the kept ones are marked.
+
+    The ``beam_size`` partial outputs kept out of all the candidates of a step are always
+    among these (a candidate outside its beam's ``beam_size`` best has that many better ones
+    above it), so the tree holds every choice the search made. ``best`` is the index of the
+    last node of the output the search returned. A beam that has produced ``<eos>`` is not
+    extended further.
+    """
+
+    nodes: tuple[BeamNode, ...]
+    best: int
+
+    def path(self, index: int) -> list[int]:
+        """The indices of the nodes from the root to node ``index``, both included."""
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"index: expected an int, got {type(index).__name__}")
+        if not 0 <= index < len(self.nodes):
+            raise ValueError(f"index: expected a node index in [0, {len(self.nodes)}), got {index}")
+        path = [index]
+        while self.nodes[path[-1]].parent >= 0:
+            path.append(self.nodes[path[-1]].parent)
+        return path[::-1]
+
+
+class _TreeRecorder:
+    """Builds one :class:`BeamTree` per source while :meth:`Seq2Seq.beam_search` runs."""
+
+    def __init__(self, batch_size: int, beam_size: int, sos_id: int) -> None:
+        # per source, the fields of its nodes as lists [step, token, score, parent, kept]
+        self.nodes = [[[0, sos_id, 0.0, -1, True]] for _ in range(batch_size)]
+        # the node each beam ends at; None for a beam that is not live yet
+        self.beam_node = [[0] + [None] * (beam_size - 1) for _ in range(batch_size)]
+
+    def record(
+        self,
+        step: int,
+        candidates: torch.Tensor,
+        finished: torch.Tensor,
+        parent: torch.Tensor,
+        token: torch.Tensor,
+    ) -> None:
+        """Add each live, unfinished beam's best extensions and mark the ones kept.
+
+        ``candidates`` (B, k, V) are the scores of every extension; ``finished`` (B, k) says
+        which beams had ended before this step; ``parent`` and ``token`` (B, k) are the
+        choices of the step.
+        """
+        k = candidates.shape[1]
+        top_scores, top_tokens = (t.tolist() for t in candidates.topk(k, dim=-1))
+        finished, parent, token = finished.tolist(), parent.tolist(), token.tolist()
+        for b, nodes in enumerate(self.nodes):
+            if all(finished[b]):
+                continue  # every beam has ended: nothing new to record
+            beams, children = self.beam_node[b], {}
+            for i, node in enumerate(beams):
+                if node is None or finished[b][i]:
+                    continue
+                for score, tok in zip(top_scores[b][i], top_tokens[b][i], strict=True):
+                    children[i, tok] = len(nodes)
+                    nodes.append([step, tok, score, node, False])
+            new_beams = []
+            for i, tok in zip(parent[b], token[b], strict=True):
+                node = beams[i]
+                if node is not None and not finished[b][i]:
+                    if (i, tok) not in children:  # a tie that the two top-k broke differently
+                        children[i, tok] = len(nodes)
+                        nodes.append([step, tok, candidates[b, i, tok].item(), node, False])
+                    node = children[i, tok]
+                    nodes[node][4] = True
+                new_beams.append(node)  # a finished beam carries on at its last node
+            self.beam_node[b] = new_beams
+
+    def trees(self) -> list[BeamTree]:
+        """The trees; beam 0, the best, ends each returned output."""
+        return [
+            BeamTree(tuple(BeamNode(*fields) for fields in nodes), beams[0])
+            for nodes, beams in zip(self.nodes, self.beam_node, strict=True)
+        ]
 
 
 def _check_int(name: str, value: int, minimum: int) -> None:
@@ -319,7 +427,8 @@ class Seq2Seq(nn.Module):
         *,
         beam_size: int = 4,
         max_len: int = 64,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return_tree: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[torch.Tensor, torch.Tensor, list[BeamTree]]:
         """Keep the ``beam_size`` most probable partial outputs at every step; return the best.
 
         A partial output is scored by the sum of the log-probabilities of its tokens. At each
@@ -331,8 +440,11 @@ class Seq2Seq(nn.Module):
 
         Returns:
             ``(tokens, attention)`` of the best beam of each source, as in
-            :meth:`greedy_decode`.
+            :meth:`greedy_decode`; with ``return_tree=True``, ``(tokens, attention, trees)``
+            with one :class:`BeamTree` per source, the partial outputs the search scored.
         """
+        if not isinstance(return_tree, bool):
+            raise TypeError(f"return_tree: expected a bool, got {type(return_tree).__name__}")
         _check_int("beam_size", beam_size, 1)
         _check_int("max_len", max_len, 1)
         V = self.output.out_features
@@ -352,13 +464,17 @@ class Seq2Seq(nn.Module):
         # a finished beam may only continue with <pad>, at no cost
         pad_only = torch.full((V,), float("-inf"), device=device)
         pad_only[self.pad_id] = 0.0
+        recorder = _TreeRecorder(B, k, self.sos_id) if return_tree else None
 
-        for _ in range(max_len):
+        for step in range(1, max_len + 1):
             logits, new_state, weights = self.step(token, state, memory)
             logp = torch.log_softmax(logits.float(), dim=-1).view(B, k, V)
             logp = torch.where(finished.unsqueeze(-1), pad_only, logp)
-            scores, best = (scores.unsqueeze(-1) + logp).view(B, k * V).topk(k, dim=-1)
+            candidates = scores.unsqueeze(-1) + logp  # (B, k, V)
+            scores, best = candidates.view(B, k * V).topk(k, dim=-1)
             parent, token = best // V, best % V  # (B, k) each
+            if recorder is not None:
+                recorder.record(step, candidates, finished, parent, token)
             finished = finished.gather(1, parent)
             weights = (
                 weights.float().view(B, k, S).gather(1, parent.unsqueeze(-1).expand(-1, -1, S))
@@ -380,4 +496,60 @@ class Seq2Seq(nn.Module):
             state, token = new_state[rows], token.view(-1)
             if bool(finished.all()):
                 break
+        if recorder is not None:
+            return tokens[:, 0], attention[:, 0], recorder.trees()
         return tokens[:, 0], attention[:, 0]  # topk sorts: beam 0 is the best
+
+
+# --- training and validation with companion.train.fit -------------------------------------
+
+
+def _check_batch(batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    if not isinstance(batch, Sequence) or len(batch) != 4:
+        raise ValueError(
+            "batch: expected (src, src_lengths, tgt_in, tgt_out), as "
+            "companion.data.dates.encode_pairs makes them, got "
+            f"{type(batch).__name__} of length {len(batch) if isinstance(batch, Sequence) else '?'}"
+        )
+    return tuple(batch)
+
+
+def teacher_forcing_loss(model: Seq2Seq, batch: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy per target token under teacher forcing, padding left out.
+
+    Args:
+        model: a :class:`Seq2Seq`.
+        batch: ``(src, src_lengths, tgt_in, tgt_out)``: (B, S), (B,), (B, T), (B, T), the
+            decoder input ``<sos> y_1 ... y_m`` and the expected output ``y_1 ... y_m <eos>``,
+            both padded with ``model.pad_id``.
+
+    Returns:
+        The mean over the real target tokens (a scalar): a ``loss`` for ``fit``.
+    """
+    src, src_lengths, tgt_in, tgt_out = _check_batch(batch)
+    logits, _ = model(src, src_lengths, tgt_in)  # (B, T, V)
+    return F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=model.pad_id)
+
+
+@torch.no_grad()
+def exact_match(
+    model: Seq2Seq, data: Iterable[Sequence[torch.Tensor]], device: torch.device | str
+) -> float:
+    """The share of sources whose greedy output equals the whole target, ``<eos>`` included.
+
+    Args:
+        model: a :class:`Seq2Seq`.
+        data: minibatches ``(src, src_lengths, tgt_in, tgt_out)``, as for
+            :func:`teacher_forcing_loss`.
+        device: where to decode (``fit`` passes its device): a metric for ``fit``.
+    """
+    right = total = 0
+    for batch in data:
+        src, src_lengths, _, tgt_out = (t.to(device) for t in _check_batch(batch))
+        tokens, _ = model.greedy_decode(src, src_lengths, max_len=tgt_out.shape[1])
+        tokens = F.pad(tokens, (0, tgt_out.shape[1] - tokens.shape[1]), value=model.pad_id)
+        right += int((tokens == tgt_out).all(dim=1).sum())
+        total += len(src)
+    if total == 0:
+        raise ValueError("data: expected at least one minibatch, got none")
+    return right / total

@@ -6,7 +6,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from companion.nn.seq2seq import AdditiveAttention, Seq2Seq
+from companion.nn.seq2seq import (
+    AdditiveAttention,
+    BeamTree,
+    Seq2Seq,
+    exact_match,
+    teacher_forcing_loss,
+)
 
 PAD, SOS, EOS = 0, 1, 2
 
@@ -223,6 +229,95 @@ def test_beam_search_returns_consistent_and_more_probable_outputs(partly_trained
         assert (beam_attention[row, end + 1 :] == 0).all()
     assert (beam_logp >= greedy_logp - 1e-5).all()
     assert (beam_logp > greedy_logp + 1e-3).any()
+
+
+def test_the_recorded_tree_does_not_change_the_search(partly_trained):
+    model, src, lengths = partly_trained
+    tokens, attention = model.beam_search(src, lengths, beam_size=3, max_len=12)
+    tree_tokens, tree_attention, trees = model.beam_search(
+        src, lengths, beam_size=3, max_len=12, return_tree=True
+    )
+    assert torch.equal(tree_tokens, tokens)
+    torch.testing.assert_close(tree_attention, attention)
+    assert len(trees) == len(src) and all(isinstance(tree, BeamTree) for tree in trees)
+
+
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_the_tree_ends_in_the_returned_output_with_its_probability(partly_trained, beam_size):
+    """The best path spells the returned tokens, and its score is their log-probability
+    under teacher forcing."""
+    model, src, lengths = partly_trained
+    tokens, _, trees = model.beam_search(
+        src, lengths, beam_size=beam_size, max_len=12, return_tree=True
+    )
+    logp, _, _ = teacher_forced(model, src, lengths, tokens)
+    for row, (tree, end) in enumerate(zip(trees, first_eos(tokens), strict=True)):
+        root, *path = [tree.nodes[i] for i in tree.path(tree.best)]
+        assert (root.step, root.token, root.score, root.parent) == (0, SOS, 0.0, -1)
+        assert [n.token for n in path] == tokens[row, : end + 1].tolist()
+        assert [n.step for n in path] == list(range(1, end + 2))
+        assert all(n.kept for n in path)
+        assert tree.nodes[tree.best].score == pytest.approx(logp[row].item(), abs=1e-4)
+
+
+def test_every_score_in_the_tree_is_the_models_log_probability(partly_trained):
+    model, src, lengths = partly_trained
+    _, _, trees = model.beam_search(src[:1], lengths[:1], beam_size=3, max_len=6, return_tree=True)
+    tree = trees[0]
+    for index, node in enumerate(tree.nodes[1:], start=1):
+        prefix = torch.tensor([[tree.nodes[i].token for i in tree.path(index)[1:]]])
+        logp, _, _ = teacher_forced(model, src[:1], lengths[:1], prefix)
+        assert node.score == pytest.approx(logp.item(), abs=1e-4)
+
+
+@pytest.mark.parametrize("beam_size", [2, 3])
+def test_kept_candidates_beat_the_pruned_ones_at_every_step(partly_trained, beam_size):
+    """At each step the kept partial outputs score at least as high as every pruned
+    candidate; each live beam offers its beam_size best extensions; beam_size are kept."""
+    model, src, lengths = partly_trained
+    _, _, trees = model.beam_search(src, lengths, beam_size=beam_size, max_len=12, return_tree=True)
+    for tree in trees:
+        steps = {n.step for n in tree.nodes} - {0}
+        for step in steps:
+            nodes = [n for n in tree.nodes if n.step == step]
+            kept = [n.score for n in nodes if n.kept]
+            pruned = [n.score for n in nodes if not n.kept]
+            assert 1 <= len(kept) <= beam_size
+            if pruned:
+                assert max(pruned) <= min(kept) + 1e-6
+            for parent in {n.parent for n in nodes}:
+                assert sum(n.parent == parent for n in nodes) == beam_size
+        assert sum(n.kept for n in tree.nodes if n.step == 1) == beam_size
+
+
+def test_tree_path_and_bad_arguments(partly_trained):
+    model, src, lengths = partly_trained
+    _, _, (tree, *_) = model.beam_search(src, lengths, beam_size=2, max_len=3, return_tree=True)
+    assert tree.path(0) == [0]
+    with pytest.raises(ValueError, match=r"index: expected a node index in \[0, "):
+        tree.path(len(tree.nodes))
+    with pytest.raises(TypeError, match="index: expected an int"):
+        tree.path(1.0)
+    with pytest.raises(TypeError, match="return_tree: expected a bool"):
+        model.beam_search(src, lengths, return_tree=1)
+
+
+def test_teacher_forcing_loss_and_exact_match(partly_trained):
+    model, _, _ = partly_trained
+    batch = reverse_batch(16, torch.Generator().manual_seed(2))
+    src, lengths, tgt_in, tgt_out = batch
+    logits, _ = model(src, lengths, tgt_in)
+    expected = F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=PAD)
+    torch.testing.assert_close(teacher_forcing_loss(model, batch), expected)
+    tokens, _ = model.greedy_decode(src, lengths, max_len=tgt_out.shape[1])
+    tokens = F.pad(tokens, (0, tgt_out.shape[1] - tokens.shape[1]), value=PAD)
+    right = (tokens == tgt_out).all(dim=1).float().mean().item()
+    halves = [tuple(t[:8] for t in batch), tuple(t[8:] for t in batch)]
+    assert exact_match(model, halves, "cpu") == pytest.approx(right)
+    with pytest.raises(ValueError, match=r"batch: expected \(src, src_lengths, tgt_in, tgt_out\)"):
+        teacher_forcing_loss(model, batch[:3])
+    with pytest.raises(ValueError, match="data: expected at least one minibatch"):
+        exact_match(model, [], "cpu")
 
 
 def test_companion_backend_computes_the_same_function():
