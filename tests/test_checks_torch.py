@@ -35,6 +35,10 @@ CHECKED = {
     "check_per_class_recall": "per_class_recall",
     "check_recursive_forecast": "recursive_forecast",
     "check_additive_attention": "additive_attention",
+    "check_perplexity": "perplexity",
+    "check_stacked_gru": "stacked_gru",
+    "check_bits_per_character": "bits_per_character",
+    "check_bidirectional_gru": "bidirectional_gru",
     "check_adding_problem": "adding_problem",
     "check_copy_task": "copy_task",
     "check_peephole_lstm_cell": "peephole_lstm_cell",
@@ -160,6 +164,150 @@ WRONG = [
         "check_additive_attention",
         "the scores of padding set to 0",
         [('.masked_fill(~mask, float("-inf"))', ".masked_fill(~mask, 0.0)")],
+    ),
+    (
+        "check_perplexity",
+        "the padding counted",
+        [("bits = nats[mask].mean() / math.log(2)", "bits = nats.mean() / math.log(2)")],
+    ),
+    (
+        "check_perplexity",
+        "nats reported as bits",
+        [("bits = nats[mask].mean() / math.log(2)", "bits = nats[mask].mean()")],
+    ),
+    (
+        "check_perplexity",
+        "the mean of the rows' means",
+        [
+            (
+                "bits = nats[mask].mean() / math.log(2)",
+                "bits = ((nats * mask).sum(1) / mask.sum(1)).mean() / math.log(2)",
+            )
+        ],
+    ),
+    (
+        "check_perplexity",
+        "e ** bits",
+        [("return bits, 2 ** bits", "return bits, torch.exp(bits)")],
+    ),
+    (
+        "check_perplexity",
+        "the log of the softmax (underflow)",
+        [
+            (
+                "log_probs = torch.log_softmax(logits, dim=-1)",
+                "log_probs = torch.log(torch.softmax(logits, dim=-1))",
+            )
+        ],
+    ),
+    (
+        "check_stacked_gru",
+        "dropout on the recurrent state",
+        [
+            ("            x = x * masks[k - 1]", "            pass"),
+            (
+                "        x, h_last = layer(x)",
+                "        h_last, steps = torch.zeros(1, len(x), layer.hidden_size, "
+                "dtype=x.dtype), []\n"
+                "        for t in range(x.shape[1]):\n"
+                "            if k > 0 and masks is not None:\n"
+                "                h_last = h_last * masks[k - 1][None, :, t]\n"
+                "            step, h_last = layer(x[:, t : t + 1], h_last)\n"
+                "            steps.append(step)\n"
+                "        x = torch.cat(steps, dim=1)",
+            ),
+        ],
+    ),
+    (
+        "check_stacked_gru",
+        "each mask after its layer: the top layer's output masked",
+        [
+            (
+                "        if k > 0 and masks is not None:\n            x = x * masks[k - 1]",
+                "        pass",
+            ),
+            (
+                "        finals.append(h_last)",
+                "        finals.append(h_last)\n"
+                "        if k > 0 and masks is not None:\n"
+                "            x = x * masks[k - 1]",
+            ),
+        ],
+    ),
+    (
+        "check_stacked_gru",
+        "h_n of the top layer only",
+        [("return x, torch.cat(finals)", "return x, h_last")],
+    ),
+    (
+        "check_stacked_gru",
+        "h_n with the top layer first",
+        [("return x, torch.cat(finals)", "return x, torch.cat(finals[::-1])")],
+    ),
+    (
+        "check_bits_per_character",
+        "bits per token",
+        [
+            (
+                "return total / sum(len(token) for token in tokens)",
+                "return total / len(tokens)",
+            )
+        ],
+    ),
+    (
+        "check_bits_per_character",
+        "<unk> free",
+        [("total = token_bits.sum() + spelt", "total = token_bits.sum()")],
+    ),
+    (
+        "check_bits_per_character",
+        "the spelling instead of the bits of <unk>",
+        [("total = token_bits.sum() + spelt", "total = token_bits[~unknown].sum() + spelt")],
+    ),
+    (
+        "check_bits_per_character",
+        "every token spelt out",
+        [("for token, u in zip(tokens, unknown.tolist()) if u)", "for token in tokens)")],
+    ),
+    (
+        "check_bits_per_character",
+        "the spaces not counted",
+        [("sum(len(token) for token in tokens)", "sum(len(token.strip()) for token in tokens)")],
+    ),
+    (
+        "check_bidirectional_gru",
+        "the whole padded batch flipped",
+        [
+            (
+                "index = torch.where(real, lengths[:, None] - 1 - t, t)",
+                "index = (x.shape[1] - 1 - t).expand(len(x), -1)",
+            )
+        ],
+    ),
+    (
+        "check_bidirectional_gru",
+        "the backward outputs not put back in order",
+        [("torch.cat([ahead, behind[rows, index]], dim=-1)", "torch.cat([ahead, behind], dim=-1)")],
+    ),
+    (
+        "check_bidirectional_gru",
+        "the backward half first",
+        [
+            (
+                "torch.cat([ahead, behind[rows, index]], dim=-1)",
+                "torch.cat([behind[rows, index], ahead], dim=-1)",
+            )
+        ],
+    ),
+    (
+        "check_bidirectional_gru",
+        "the padding not zeroed",
+        [
+            (
+                "return torch.where(real[..., None], both, torch.zeros_like(both))",
+                "return both",
+            )
+        ],
     ),
     # ---------------------------------------------------------------- chapter 6
     (
@@ -464,3 +612,38 @@ def test_the_leak_models_are_what_they_claim():
         reach = jacobian.abs().sum(dim=(0, 2, 3, 5))  # (T out, T in)
         future_part = torch.triu(reach, diagonal=1)
         assert bool((future_part > 0).any()) == leaks, description
+
+
+def test_the_perplexity_reference_is_cross_entropy_over_the_real_tokens():
+    rng = np.random.default_rng(0)
+    logits, targets = rng.normal(size=(3, 5, 6)), rng.integers(0, 6, size=(3, 5))
+    mask = np.arange(5) < np.array([[5], [2], [4]])
+    bits, ppl = pytorch._perplexity_reference(logits, targets, mask)
+    nats = F.cross_entropy(torch.tensor(logits[mask]), torch.tensor(targets[mask]))
+    assert math.isclose(bits, float(nats) / math.log(2), rel_tol=1e-12)
+    assert math.isclose(ppl, math.exp(float(nats)), rel_tol=1e-12)
+
+
+def test_the_stacked_reference_without_masks_is_torch_gru_with_num_layers():
+    rng = np.random.default_rng(0)
+    layers = pytorch._gru_layers(rng, 3, 4, 3)
+    x = torch.tensor(rng.normal(size=(2, 6, 3)))
+    want_output, want_h_n = pytorch._torch_stacked(x, layers)
+    output, h_n = pytorch._stacked_reference(x, layers, None)
+    np.testing.assert_allclose(output, want_output, rtol=1e-12)
+    np.testing.assert_allclose(h_n, want_h_n, rtol=1e-12)
+
+
+def test_the_bidirectional_reference_is_each_row_run_alone_both_ways():
+    rng = np.random.default_rng(0)
+    forward, backward = (pytorch._gru_layers(rng, 3, 4, 1)[0] for _ in range(2))
+    lengths = [5, 2, 4]
+    x = torch.tensor(rng.normal(size=(3, 5, 3)))
+    got = pytorch._bidirectional_reference(x, torch.tensor(lengths), forward, backward)
+    with torch.no_grad():
+        for b, n in enumerate(lengths):
+            row = x[b : b + 1, :n]
+            ahead = forward(row)[0][0]
+            behind = backward(row.flip(1))[0][0].flip(0)
+            np.testing.assert_allclose(got[b, :n], torch.cat([ahead, behind], -1), rtol=1e-10)
+            assert (got[b, n:] == 0).all()

@@ -45,10 +45,14 @@ from companion.checks.mathematics import (
 from companion.checks.pytorch import (
     check_additive_attention,
     check_beam_search,
+    check_bidirectional_gru,
+    check_bits_per_character,
     check_gru_cell,
     check_gru_cell_backward,
     check_per_class_recall,
+    check_perplexity,
     check_recursive_forecast,
+    check_stacked_gru,
 )
 from companion.checks.training import (
     check_adam_step,
@@ -86,6 +90,10 @@ __all__ = [
     "check_per_class_recall",
     "check_recursive_forecast",
     "check_additive_attention",
+    "check_perplexity",
+    "check_stacked_gru",
+    "check_bits_per_character",
+    "check_bidirectional_gru",
     "check_adding_problem",
     "check_copy_task",
     "check_peephole_lstm_cell",

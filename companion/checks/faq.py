@@ -186,7 +186,7 @@ def _missing_case(rng: np.random.Generator, B: int, T: int, D: int, p: float):
 
 
 def check_missing_value_features(missing_value_features: Callable) -> None:
-    """Check ``missing_value_features(x, observed)``: ``(B, T, 2D)`` filled values and mask."""
+    """Check ``missing_value_features(x, observed)``: ``(B, T, 2D)`` filled values and indicator."""
     name = "missing_value_features"
     require_function(missing_value_features, name, ("x", "observed"))
     rng = np.random.default_rng(72)

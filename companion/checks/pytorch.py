@@ -1,7 +1,10 @@
 """Checkers for the exercises of chapter 5 (PyTorch): a GRU cell forward and backward, beam
-search, per-class recall, recursive forecasting and additive attention.
+search, per-class recall, recursive forecasting, additive attention, perplexity, a stacked
+GRU with dropout between layers, bits per character with unknown words paid for, and a
+bidirectional GRU over a padded batch.
 
-The references are PyTorch's own modules (``torch.nn.GRUCell``) and autograd in float64, or
+The references are PyTorch's own modules (``torch.nn.GRUCell``, ``torch.nn.GRU`` with
+``num_layers`` or ``bidirectional=True`` on packed sequences) and autograd in float64, or
 short loops written independently of the solutions. torch is imported only when a checker
 runs, so that importing :mod:`companion.checks` stays NumPy-only.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -500,5 +504,368 @@ def check_additive_attention(additive_attention: Callable) -> None:
             rtol=1e-9,
             atol=1e-9,
             hint="the context is the weighted mean of the keys, (B, K)",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- perplexity
+
+
+def _perplexity_reference(logits: np.ndarray, targets: np.ndarray, mask: np.ndarray):
+    """Bits per real token and perplexity, from a stable log-softmax in NumPy."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    nats = -np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+    bits = nats[mask].mean() / math.log(2)
+    return bits, 2.0**bits
+
+
+def check_perplexity(perplexity: Callable) -> None:
+    """Check ``perplexity(logits, targets, mask)``: ``(bits per token, perplexity)``."""
+    name = "perplexity"
+    require_function(perplexity, name, ("logits", "targets", "mask"))
+    rng = np.random.default_rng(55)
+    cases = [  # (case, V, lengths, T, scale of the logits)
+        ("B=2, T=5, V=7, lengths 5 and 2", 7, [5, 2], 5, 1.0),
+        ("B=1, no padding, V=4", 4, [6], 6, 1.0),
+        ("rows of lengths 6, 1 and 3", 5, [6, 1, 3], 6, 2.0),
+        ("uniform logits: the perplexity is V = 9", 9, [4, 2], 5, 0.0),
+        ("V=2, lengths 3 and 8", 2, [3, 8], 8, 1.5),
+        ("a confident model: logits of size 400", 6, [5, 3], 5, 400.0),
+    ]
+    for case, V, lengths, T, scale in cases:
+        label = f"case '{case}'"
+        mask = np.arange(T)[None, :] < np.array(lengths)[:, None]
+        logits = scale * rng.normal(size=(len(lengths), T, V))
+        targets = rng.integers(0, V, size=(len(lengths), T))
+        targets[~mask] = 0  # the padding's target, which a model learns to predict easily
+        logits[~mask] = rng.normal(size=(int((~mask).sum()), V))
+        logits[~mask, 0] += 8.0
+        want_bits, want_ppl = _perplexity_reference(logits, targets, mask)
+        inputs = {
+            "logits": tensor_argument(logits),
+            "targets": tensor_argument(targets, "int64"),
+            "mask": tensor_argument(mask, "bool"),
+        }
+        before = numpy_copies(inputs)
+        got = run(name, label, perplexity, *inputs.values())
+        assert_inputs_unchanged(name, label, before, inputs)
+        bits, ppl = as_tuple(name, label, got, 2, "a pair (bits per token, perplexity)")
+        assert_close(
+            name,
+            label,
+            "the bits per token",
+            bits,
+            want_bits,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="the mean of -log2 p(target) over the real tokens only (mask True), each "
+            "token counted once: not a mean of the rows' means, and no padding; bits = nats "
+            "/ ln 2; log_softmax keeps a very small probability from becoming log(0)",
+        )
+        assert_close(
+            name,
+            label,
+            "the perplexity",
+            ppl,
+            want_ppl,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="perplexity = 2 ** (bits per token) = e ** (nats per token)",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- a stacked GRU with dropout
+
+
+def _gru_layers(rng: np.random.Generator, D: int, H: int, L: int) -> list:
+    """``L`` one-layer ``torch.nn.GRU`` (float64, batch-first) with random weights."""
+    torch = torch_module()
+    layers = []
+    for layer_index in range(L):
+        layer = torch.nn.GRU(D if layer_index == 0 else H, H, batch_first=True, dtype=torch.float64)
+        with torch.no_grad():
+            for param in layer.parameters():
+                param.copy_(torch.tensor(0.6 * rng.normal(size=tuple(param.shape))))
+        layers.append(layer)
+    return layers
+
+
+def _stacked_reference(x: Any, layers: list, masks: list | None) -> tuple[np.ndarray, np.ndarray]:
+    """The stack as a loop over layers and steps of ``torch.nn.GRUCell``s with the weights."""
+    torch = torch_module()
+    B, T, _ = x.shape
+    finals = []
+    with torch.no_grad():
+        inputs = x
+        for layer_index, layer in enumerate(layers):
+            cell = torch.nn.GRUCell(layer.input_size, layer.hidden_size, dtype=torch.float64)
+            for key in GRU_KEYS:
+                getattr(cell, key).copy_(getattr(layer, f"{key}_l0"))
+            if masks is not None and layer_index > 0:
+                inputs = inputs * masks[layer_index - 1]
+            h, steps = torch.zeros(B, layer.hidden_size, dtype=torch.float64), []
+            for t in range(T):
+                h = cell(inputs[:, t], h)
+                steps.append(h)
+            inputs = torch.stack(steps, dim=1)
+            finals.append(h)
+    return inputs.numpy(), torch.stack(finals).numpy()
+
+
+def _torch_stacked(x: Any, layers: list) -> tuple[np.ndarray, np.ndarray]:
+    """``torch.nn.GRU(num_layers=L)`` given the weights of the one-layer ``layers``."""
+    torch = torch_module()
+    first = layers[0]
+    stacked = torch.nn.GRU(
+        first.input_size,
+        first.hidden_size,
+        num_layers=len(layers),
+        batch_first=True,
+        dtype=torch.float64,
+    )
+    with torch.no_grad():
+        for layer_index, layer in enumerate(layers):
+            for key in GRU_KEYS:
+                getattr(stacked, f"{key}_l{layer_index}").copy_(getattr(layer, f"{key}_l0"))
+        output, h_n = stacked(x)
+    return output.numpy(), h_n.numpy()
+
+
+def check_stacked_gru(stacked_gru: Callable) -> None:
+    """Check ``stacked_gru(x, layers, masks)``: ``(output (B, T, H), h_n (L, B, H))``."""
+    name = "stacked_gru"
+    require_function(stacked_gru, name, ("x", "layers", "masks"))
+    torch = torch_module()
+    rng = np.random.default_rng(56)
+    cases = [  # (case, B, T, D, H, L, dropout rate or None: no masks)
+        ("L=2, B=3, T=5, D=3, H=4, no masks", 3, 5, 3, 4, 2, None),
+        ("L=3, B=2, T=6, D=5, H=3, no masks", 2, 6, 5, 3, 3, None),
+        ("L=1, no masks", 2, 4, 3, 4, 1, None),
+        ("L=2, masks with p = 0.5", 3, 5, 3, 4, 2, 0.5),
+        ("L=3, B=1, masks with p = 0.3", 1, 7, 2, 5, 3, 0.3),
+        ("L=2, T=1, masks with p = 0.5", 4, 1, 3, 2, 2, 0.5),
+        ("L=1, masks = [] (no connection between layers)", 2, 3, 2, 3, 1, 0.5),
+    ]
+    for case, B, T, D, H, L, p in cases:
+        label = f"case '{case}'"
+        layers = _gru_layers(rng, D, H, L)
+        x = rng.normal(size=(B, T, D))
+        masks = None
+        if p is not None:
+            masks = [(rng.random(size=(B, T, H)) >= p) / (1 - p) for _ in range(L - 1)]
+        if masks is None:
+            want_output, want_h_n = _torch_stacked(tensor_argument(x), layers)
+        else:
+            want_output, want_h_n = _stacked_reference(
+                tensor_argument(x), layers, [tensor_argument(m) for m in masks]
+            )
+        given = {"x": tensor_argument(x)}
+        if masks is not None:
+            given |= {f"masks[{i}]": tensor_argument(m) for i, m in enumerate(masks)}
+        before = numpy_copies(given)
+        given_masks = None if masks is None else [given[f"masks[{i}]"] for i in range(L - 1)]
+        with torch.no_grad():
+            got = run(name, label, stacked_gru, given["x"], layers, given_masks)
+        assert_inputs_unchanged(name, label, before, given)
+        output, h_n = as_tuple(name, label, got, 2, "a pair (output, h_n)")
+        assert_close(
+            name,
+            label,
+            "the output",
+            output,
+            want_output,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="layer l + 1 reads the outputs of layer l at every step, multiplied by "
+            "masks[l] (the masks are already scaled); the mask acts on what goes *up* to the "
+            "next layer, never on the state a layer carries from step to step, and the top "
+            "layer's output is returned as it is",
+        )
+        assert_close(
+            name,
+            label,
+            "h_n",
+            h_n,
+            want_h_n,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="h_n[l] is the last state of layer l, (L, B, H), the first layer first, as "
+            "torch.nn.GRU(num_layers=L) returns it",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- words: bits per character
+
+
+class _Speller:
+    """A spelling cost: ``bits_per_char`` per character, 1 more per vowel, and ``end``."""
+
+    def __init__(self, bits_per_char: float, end: float) -> None:
+        self.bits_per_char, self.end = bits_per_char, end
+
+    def __call__(self, token: str) -> float:
+        return self.bits_per_char * len(token) + sum(c in "aeiou" for c in token) + self.end
+
+
+def check_bits_per_character(bits_per_character: Callable) -> None:
+    """Check ``bits_per_character(token_bits, tokens, unknown, spelling_bits)``: a number."""
+    name = "bits_per_character"
+    require_function(bits_per_character, name, ("token_bits", "tokens", "unknown", "spelling_bits"))
+    from companion.data.words import SpellingModel, tokenise
+
+    rng = np.random.default_rng(57)
+    training = "Return the value of x. The value is rounded to the nearest integer.\n"
+    sentence = tokenise("Return the value of x, rounded away from zero.")
+    spelling = SpellingModel(training, alphabet=string.printable).bits
+    cases = [  # (case, tokens, the indices of the unknown tokens, the spelling model)
+        ("a sentence with two unknown words", sentence, [6, 7], spelling),
+        ("no unknown token", sentence, [], spelling),
+        ("every token unknown", tokenise("Frobnicate the widgets."), [0, 1, 2, 3], _Speller(5, 2)),
+        ("one token, unknown", [" frobnicated"], [0], _Speller(4.5, 3)),
+        (
+            "line breaks and indentation are tokens too",
+            tokenise("def f(x):\n    return x\n"),
+            [1, 7],
+            _Speller(6, 1),
+        ),
+    ]
+    torch = torch_module()
+    for case, tokens, unknown_at, speller in cases:
+        label = f"case '{case}'"
+        token_bits = rng.uniform(0.5, 12.0, size=len(tokens))
+        unknown = np.zeros(len(tokens), dtype=bool)
+        unknown[unknown_at] = True
+        spelt = sum(speller(t) for t, u in zip(tokens, unknown, strict=True) if u)
+        want = (token_bits.sum() + spelt) / sum(len(t) for t in tokens)
+        given = {
+            "token_bits": tensor_argument(token_bits),
+            "unknown": tensor_argument(unknown, "bool"),
+        }
+        before = numpy_copies(given)
+        with torch.no_grad():
+            got = run(
+                name,
+                label,
+                bits_per_character,
+                given["token_bits"],
+                list(tokens),
+                given["unknown"],
+                speller,
+            )
+        assert_inputs_unchanged(name, label, before, given)
+        assert_close(
+            name,
+            label,
+            "the bits per character",
+            got,
+            want,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="the bits for the whole text are the model's bits for every token (for an "
+            "unknown token, those of <unk>) plus, for each unknown token only, "
+            "spelling_bits(token); divide by the number of characters of all the tokens, "
+            "spaces and line breaks included",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- a bidirectional GRU
+
+
+def _bidirectional_reference(x: Any, lengths: Any, forward: Any, backward: Any) -> np.ndarray:
+    """``torch.nn.GRU(bidirectional=True)`` with the two layers' weights, on packed input."""
+    torch = torch_module()
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    both = torch.nn.GRU(
+        forward.input_size,
+        forward.hidden_size,
+        batch_first=True,
+        bidirectional=True,
+        dtype=torch.float64,
+    )
+    with torch.no_grad():
+        for key in GRU_KEYS:
+            getattr(both, f"{key}_l0").copy_(getattr(forward, f"{key}_l0"))
+            getattr(both, f"{key}_l0_reverse").copy_(getattr(backward, f"{key}_l0"))
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        output, _ = pad_packed_sequence(both(packed)[0], batch_first=True, total_length=x.shape[1])
+    return output.numpy()
+
+
+def check_bidirectional_gru(bidirectional_gru: Callable) -> None:
+    """Check ``bidirectional_gru(x, lengths, forward, backward)``: ``(B, T, 2H)``."""
+    name = "bidirectional_gru"
+    require_function(bidirectional_gru, name, ("x", "lengths", "forward", "backward"))
+    torch = torch_module()
+    rng = np.random.default_rng(58)
+    cases = [  # (case, lengths, T, D, H)
+        ("B=3, T=6, lengths 6, 4, 2", [6, 4, 2], 6, 3, 4),
+        ("lengths not sorted: 2, 5, 3", [2, 5, 3], 5, 2, 3),
+        ("no padding, B=2", [4, 4], 4, 3, 2),
+        ("rows of length 1 among longer ones", [1, 5, 1], 5, 2, 3),
+        ("B=1, T=1", [1], 1, 2, 3),
+        ("D=1, H=1, lengths 7, 3", [7, 3], 7, 1, 1),
+    ]
+    for case, lengths, T, D, H in cases:
+        label = f"case '{case}'"
+        forward, backward = (_gru_layers(rng, D, H, 1)[0] for _ in range(2))
+        real = np.arange(T)[None, :] < np.array(lengths)[:, None]
+        x = rng.normal(size=(len(lengths), T, D))
+        x[~real] = 3.0 + rng.normal(size=(int((~real).sum()), D))  # padding that must not count
+        want = _bidirectional_reference(
+            tensor_argument(x), tensor_argument(np.array(lengths), "int64"), forward, backward
+        )
+        given = {"x": tensor_argument(x), "lengths": tensor_argument(np.array(lengths), "int64")}
+        before = numpy_copies(given)
+        with torch.no_grad():
+            got = run(
+                name, label, bidirectional_gru, given["x"], given["lengths"], forward, backward
+            )
+        assert_inputs_unchanged(name, label, before, given)
+        array = as_numbers(got, name, label, "the output")
+        if array.shape != want.shape:
+            raise fail(
+                name,
+                label,
+                f"the output has shape {tuple(array.shape)}, expected {want.shape} (B, T, 2H)",
+                "the forward states and the backward states side by side at every step",
+            )
+        assert_close(
+            name,
+            label,
+            "output[..., :H] (the forward half) at the real steps",
+            np.where(real[..., None], array[..., :H], want[..., :H]),
+            want[..., :H],
+            rtol=1e-9,
+            atol=1e-12,
+            hint="the forward layer's outputs come first, the backward layer's second, as in "
+            "torch.nn.GRU(bidirectional=True)",
+        )
+        assert_close(
+            name,
+            label,
+            "output[..., H:] (the backward half) at the real steps",
+            np.where(real[..., None], array[..., H:], want[..., H:]),
+            want[..., H:],
+            rtol=1e-9,
+            atol=1e-12,
+            hint="the backward layer must start at each row's last *real* step: reverse each "
+            "row within its own length (flipping the padded batch puts the padding first), "
+            "run the layer, and put its outputs back in the original order, so that step t "
+            "holds the backward state of step t",
+        )
+        assert_close(
+            name,
+            label,
+            "the output at the padded steps",
+            np.where(real[..., None], 0.0, array),
+            np.zeros_like(want),
+            rtol=1e-9,
+            atol=1e-12,
+            hint="zeros at the padded steps, as pad_packed_sequence gives",
         )
     passed(name, len(cases))

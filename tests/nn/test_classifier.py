@@ -1,4 +1,4 @@
-"""The sequence classifier: packing and masking give each sequence's own last state."""
+"""The sequence classifier: packing and gathering give each sequence's own last state."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_gather_steps_picks_one_step_per_row():
 
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
 @pytest.mark.parametrize("num_layers", [1, 2])
-def test_masking_equals_packing_and_one_at_a_time(cell, num_layers):
+def test_gathering_equals_packing_and_one_at_a_time(cell, num_layers):
     packed = classifier(cell=cell, num_layers=num_layers)
     masked = classifier(cell=cell, num_layers=num_layers, backend="companion")
     masked.load_state_dict(packed.state_dict())
