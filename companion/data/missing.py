@@ -7,9 +7,14 @@ a filled value looks like any measured one. The inputs built here are those of
 Lipton et al. (2016) and Che et al. (2018, GRU-D):
 
     x = drop_at_random(values, rate=0.5, seed=0)      # (B, T, D) with NaN where missing
-    mask = observed_mask(x)                           # (B, T, D) True where measured
+    observed = observed_mask(x)                       # (B, T, D) True where measured
     inputs = missing_value_features(x, fill="zero", indicator=True, time_since=True)
-    # (B, T, 3D): the filled values, the mask as 0/1, the time since the last measurement
+    # (B, T, 3D): the filled values, the missing-value indicator m_t (1 measured,
+    # 0 missing), the time since the last measurement
+
+The indicator is an input feature, not a mask: in this book *masking* means keeping padded
+steps out of a recurrent network's state updates and loss (the papers call ``m_t`` a
+"masking vector").
 
 Irregular sampling: :func:`time_gaps` turns the time stamps ``s_t`` of each step into the
 gaps ``s_t - s_{t-1}``, a feature the network can read (its step counter is not a clock).
@@ -103,18 +108,18 @@ def fill_missing(x: np.ndarray, method: str = "zero", *, value: float = 0.0) -> 
     array = _as_sequences(x)
     if method not in FILLS:
         raise ValueError(f"method: expected one of {', '.join(FILLS)}, got {method!r}")
-    mask = ~np.isnan(array)
+    observed = ~np.isnan(array)
     if method == "zero":
-        return np.where(mask, array, float(value))
+        return np.where(observed, array, float(value))
     if method == "mean":
-        counts = mask.sum(axis=(0, 1))
-        sums = np.where(mask, array, 0.0).sum(axis=(0, 1))
+        counts = observed.sum(axis=(0, 1))
+        sums = np.where(observed, array, 0.0).sum(axis=(0, 1))
         means = np.where(counts > 0, sums / np.maximum(counts, 1), float(value))
-        return np.where(mask, array, means)
+        return np.where(observed, array, means)
     # forward: the index of the last measurement at or before each step (-1: none yet)
     steps = np.arange(array.shape[1])[None, :, None]
-    last = np.maximum.accumulate(np.where(mask, steps, -1), axis=1)
-    carried = np.take_along_axis(np.where(mask, array, 0.0), np.maximum(last, 0), axis=1)
+    last = np.maximum.accumulate(np.where(observed, steps, -1), axis=1)
+    carried = np.take_along_axis(np.where(observed, array, 0.0), np.maximum(last, 0), axis=1)
     return np.where(last >= 0, carried, float(value))
 
 
@@ -147,7 +152,8 @@ def time_since_observed(mask: np.ndarray, time: np.ndarray | None = None) -> np.
     last step before ``t`` where the feature was measured (the first step if none was).
 
     Args:
-        mask: ``(B, T, D)`` bool, True where measured (:func:`observed_mask`).
+        mask: ``(B, T, D)`` bool, the missing-value indicator ``m_t``: True where measured
+            (:func:`observed_mask`).
         time: ``(T,)`` or ``(B, T)`` time stamps ``s_t``; ``None``: ``s_t = t`` (regular
             steps, so ``delta`` counts steps).
 
@@ -181,22 +187,23 @@ def missing_value_features(
     Args:
         x: ``(B, T, D)`` values with NaN where missing.
         fill: how the gaps are filled (:func:`fill_missing`).
-        indicator: append the mask (1.0 measured, 0.0 missing), ``D`` more features.
+        indicator: append the missing-value indicator ``m_t`` (1.0 measured, 0.0 missing),
+            ``D`` more features.
         time_since: append :func:`time_since_observed` divided by ``time_scale``, ``D`` more.
         time: time stamps for ``time_since`` (``None``: one unit per step).
         time_scale: divides the times since the last measurement, to keep them near 1.
 
     Returns:
         ``(B, T, D * k)`` float64 with ``k = 1 + indicator + time_since``: the filled values,
-        then the mask, then the times since the last measurement.
+        then the indicator, then the times since the last measurement.
     """
     array = _as_sequences(x)
     if not (isinstance(time_scale, (int, float)) and np.isfinite(time_scale) and time_scale > 0):
         raise ValueError(f"time_scale: expected a positive number, got {time_scale!r}")
-    mask = ~np.isnan(array)
+    observed = ~np.isnan(array)
     parts = [fill_missing(array, fill)]
     if indicator:
-        parts.append(mask.astype(np.float64))
+        parts.append(observed.astype(np.float64))
     if time_since:
-        parts.append(time_since_observed(mask, time) / time_scale)
+        parts.append(time_since_observed(observed, time) / time_scale)
     return np.concatenate(parts, axis=-1)

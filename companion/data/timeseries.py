@@ -11,11 +11,17 @@ time in float years. Everything after loading is NumPy only: :func:`chronologica
 cuts a series into train, validation and test parts in time order, :func:`make_windows`
 and :func:`split_windows` cut it into ``(input window, next values)`` examples, and
 :class:`Standardiser` scales it with statistics of the training part only.
+
+A model is judged against forecasts made from the same information at the same *origins*
+(``index``, the position of each forecast's first target, as :func:`split_windows`
+returns it): :func:`persistence` and :func:`seasonal_naive` (with or without drift), a
+fitted ``statsmodels`` model run by :func:`statsmodels_forecasts`, and the errors at
+each lead time, :func:`forecast_errors`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -220,3 +226,147 @@ class Standardiser:
 
     def __repr__(self) -> str:
         return f"Standardiser(mean={self.mean}, std={self.std})"
+
+
+# --- forecasts to compare a model with ---------------------------------------------------------
+
+
+def _check_origins(index: np.ndarray, low: int, length: int) -> np.ndarray:
+    """``index`` as a non-empty (M,) int64 array with every value in ``[low, length]``."""
+    array = np.asarray(index)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"index: expected integer positions, got dtype {array.dtype}")
+    if array.ndim != 1 or len(array) == 0:
+        raise ValueError(f"index: expected a non-empty array of shape (M,), got {array.shape}")
+    if array.min() < low or array.max() > length:
+        raise ValueError(
+            f"index: expected positions in [{low}, {length}] (the forecast from position i "
+            f"reads series[:i]), got values from {array.min()} to {array.max()}"
+        )
+    return array.astype(np.int64)
+
+
+def persistence(series: np.ndarray, index: np.ndarray, horizon: int) -> np.ndarray:
+    """Every future value equals the last observed one: ``y_hat[t + k] = y[t]``.
+
+    ``t = index[i] - 1`` is the last observed step of forecast ``i`` and ``k = 1 .. h``.
+
+    Args:
+        series: (N,) values.
+        index: (M,) the position of each forecast's first target (the forecast made there
+            reads ``series[:index[i]]`` only), in ``[1, N]``.
+        horizon: ``h``, how many values each forecast covers.
+
+    Returns:
+        (M, h) float64: row ``i`` repeats ``series[index[i] - 1]``.
+    """
+    array = _check_window_args(series, 1, horizon)
+    origins = _check_origins(index, 1, len(array))
+    return np.repeat(array[origins - 1, None], horizon, axis=1)
+
+
+def seasonal_naive(
+    series: np.ndarray, index: np.ndarray, horizon: int, period: int, *, drift: bool = False
+) -> np.ndarray:
+    """The value one season earlier: ``y_hat[t + k] = y[t + k - period]``.
+
+    ``t = index[i] - 1`` is the last observed step of forecast ``i``. A forecast further
+    ahead than one period copies the last observed period again:
+    ``y_hat[t + k] = y[t + k - j * period]`` with ``j = (k - 1) // period + 1`` (for
+    ``k = 1 .. h``), the fewest whole periods back that reach an observed value. With
+    ``drift``, each copy is raised by the change over the last period, once for every
+    period it was copied across: ``+ j * (y[t] - y[t - period])``, so a steady trend plus
+    a season of that period is forecast exactly.
+
+    Args:
+        series: (N,) values.
+        index: (M,) the position of each forecast's first target (the forecast reads
+            ``series[:index[i]]`` only), in ``[period, N]``, or ``[period + 1, N]`` with
+            ``drift``.
+        horizon: ``h``, how many values each forecast covers.
+        period: ``m``, the length of the season in time steps (12 for monthly data with a
+            yearly cycle).
+        drift: add the change over the last period.
+
+    Returns:
+        (M, h) float64.
+    """
+    array = _check_window_args(series, 1, horizon)
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
+        raise TypeError(f"period: expected an int, got {type(period).__name__}")
+    if period < 1:
+        raise ValueError(f"period: expected a positive int, got {period}")
+    if not isinstance(drift, bool):
+        raise TypeError(f"drift: expected a bool, got {type(drift).__name__}")
+    origins = _check_origins(index, period + int(drift), len(array))
+    lead = np.arange(horizon)  # k - 1
+    cycles = lead // period + 1  # j
+    forecasts = array[origins[:, None] + lead - period * cycles]
+    if drift:
+        change = array[origins - 1] - array[origins - 1 - period]
+        forecasts = forecasts + cycles * change[:, None]
+    return forecasts
+
+
+def statsmodels_forecasts(
+    result: Any, series: np.ndarray, index: np.ndarray, horizon: int
+) -> np.ndarray:
+    """A fitted ``statsmodels`` model's forecasts from every origin, each fed back in.
+
+    The model, fitted on the training part only, is applied with its fitted parameters to
+    the whole series; from each origin it forecasts ``horizon`` steps *dynamically*
+    (recursively): the forecast of step ``t`` is used in place of ``y[t]`` for the forecast
+    of ``t + 1``, so nothing after the origin is read.
+
+    Args:
+        result: a fitted time-series model of ``statsmodels`` (``AutoReg(...).fit()``,
+            ``SARIMAX(...).fit()``), with ``apply`` and ``predict``.
+        series: (N,) values, the training values included.
+        index: (M,) the position of each forecast's first target, in ``[1, N]``.
+        horizon: ``h``, how many values each forecast covers.
+
+    Returns:
+        (M, h) float64.
+    """
+    if not (
+        callable(getattr(result, "apply", None)) and callable(getattr(result, "predict", None))
+    ):
+        raise TypeError(
+            "result: expected a fitted statsmodels time-series model with apply() and "
+            f"predict(), got {type(result).__name__}"
+        )
+    array = _check_window_args(series, 1, horizon)
+    origins = _check_origins(index, 1, len(array))
+    applied = result.apply(array)
+    return np.stack(
+        [np.asarray(applied.predict(start=o, end=o + horizon - 1, dynamic=True)) for o in origins]
+    )
+
+
+def forecast_errors(forecasts: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean absolute error and root-mean-square error at each lead time.
+
+    Args:
+        forecasts: (M, h) forecasts, row ``i`` made from origin ``i``.
+        truth: (M, h) the values they forecast.
+
+    Returns:
+        ``(mae, rmse)``, each (h,) float64: column ``k`` averages over the ``M`` origins
+        the errors ``k + 1`` steps ahead.
+    """
+    arrays = []
+    for name, value in (("forecasts", forecasts), ("truth", truth)):
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim != 2 or 0 in array.shape:
+            raise ValueError(
+                f"{name}: expected a non-empty array of shape (M, h), got {array.shape}"
+            )
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name}: expected finite numbers, got NaN or inf")
+        arrays.append(array)
+    if arrays[0].shape != arrays[1].shape:
+        raise ValueError(
+            f"truth: expected the shape of forecasts, {arrays[0].shape}, got {arrays[1].shape}"
+        )
+    error = arrays[0] - arrays[1]
+    return np.abs(error).mean(axis=0), np.sqrt((error**2).mean(axis=0))

@@ -6,10 +6,12 @@ last hidden state, not from the state after the padding. Two ways to get it:
 
 * *packing* (``backend="torch"``): ``pack_padded_sequence`` tells the layer each length, and
   it stops every sequence at its end; the final state it returns is the right one;
-* *masking* (``backend="companion"``, whose layers take no packed input): run the padded
-  batch through, then pick the output at time step ``length - 1`` of each sequence (a
-  ``gather``). The padding comes after the tokens, so it cannot change those outputs. A
+* *gathering* (``backend="companion"``, whose layers take no packed input): run the padded
+  batch through, then pick the output at time step ``length - 1`` of each sequence with
+  ``gather``. The padding comes after the tokens, so it cannot change those outputs. A
   backward direction would start in the padding, so this backend is one-directional.
+  (This is not *masking*, which keeps padded steps out of the state updates and the loss
+  with a 0/1 mask: here the padded steps are computed, and their outputs never read.)
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ class SequenceClassifier(nn.Module):
             forward state after the last token and the backward state after the first.
         dropout: on the embeddings, between layers, and before the read-out.
         padding_idx: the id used for padding; its embedding is zero and gets no gradient.
-        backend: ``"torch"`` (packed sequences) or ``"companion"`` (padded batch and a mask;
-            one direction only).
+        backend: ``"torch"`` (packed sequences) or ``"companion"`` (the padded batch, each
+            sequence's output gathered at ``length - 1``; one direction only).
 
     Shapes:
         ``forward(x, lengths)``: ``x`` ``(B, T)`` int64 ids, padded after each sequence;
@@ -80,7 +82,7 @@ class SequenceClassifier(nn.Module):
         self.backend = backend
         if backend == "companion" and bidirectional:
             raise ValueError(
-                "bidirectional: backend='companion' (masking, no packing) reads sequences "
+                "bidirectional: backend='companion' (gathering, no packing) reads sequences "
                 "forwards only, got bidirectional=True; use backend='torch'"
             )
         self.cell = cell

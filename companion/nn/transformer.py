@@ -99,8 +99,9 @@ class TransformerClassifier(nn.Module):
 
     Each encoder layer is pre-layer-norm (``norm_first=True``):
     ``x = x + SelfAttention(LayerNorm(x))`` then ``x = x + FeedForward(LayerNorm(x))``, and a
-    last ``LayerNorm`` follows the stack. The padding is masked out of every attention and of
-    the mean, so a sequence's logits do not depend on how much padding follows it.
+    last ``LayerNorm`` follows the stack. The padding is excluded from every attention by an
+    attention mask (:func:`padding_mask`) and left out of the mean, so a sequence's logits do
+    not depend on how much padding follows it.
 
     Args:
         vocab_size: ``V``, number of token ids, padding included.

@@ -1,4 +1,4 @@
-"""Time series loaders, the chronological split, windows and the standardiser."""
+"""Time series loaders, the chronological split, windows, the standardiser and baselines."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from companion.data.timeseries import (
     Standardiser,
     TimeSeries,
     chronological_split,
+    forecast_errors,
     load_co2,
     load_sunspots,
     make_windows,
+    persistence,
+    seasonal_naive,
     split_windows,
+    statsmodels_forecasts,
 )
 
 
@@ -184,3 +188,146 @@ def test_standardiser_errors():
         Standardiser().fit(np.ones(1))
     with pytest.raises(ValueError, match="finite"):
         Standardiser().fit(np.array([1.0, np.nan]))
+
+
+# --- baseline forecasts and their errors -------------------------------------------------------
+
+
+def test_persistence_repeats_the_last_observed_value():
+    series = np.arange(10.0) ** 2
+    forecasts = persistence(series, np.array([1, 4, 10]), horizon=3)
+    np.testing.assert_array_equal(forecasts, [[0, 0, 0], [9, 9, 9], [81, 81, 81]])
+
+
+@given(
+    value=st.floats(-1e6, 1e6),
+    n=st.integers(1, 50),
+    horizon=st.integers(1, 20),
+    data=st.data(),
+)
+def test_persistence_of_a_constant_series_is_exact(value, n, horizon, data):
+    index = np.array(data.draw(st.lists(st.integers(1, n), min_size=1, max_size=10)))
+    forecasts = persistence(np.full(n, value), index, horizon)
+    assert forecasts.shape == (len(index), horizon)
+    np.testing.assert_array_equal(forecasts, value)
+
+
+def test_seasonal_naive_copies_one_period_back_and_the_last_period_beyond():
+    series = np.arange(20.0)
+    forecasts = seasonal_naive(series, np.array([4, 10]), horizon=7, period=3)
+    # from index 4 (last observed 3): 1 2 3, then the same period again, and again
+    np.testing.assert_array_equal(forecasts[0], [1, 2, 3, 1, 2, 3, 1])
+    np.testing.assert_array_equal(forecasts[1], [7, 8, 9, 7, 8, 9, 7])
+    with_drift = seasonal_naive(series, np.array([4, 10]), horizon=7, period=3, drift=True)
+    np.testing.assert_array_equal(with_drift, [np.arange(4.0, 11.0), np.arange(10.0, 17.0)])
+
+
+def test_seasonal_naive_with_drift_within_one_period_adds_the_last_change_once():
+    rng = np.random.default_rng(0)
+    series, index, m = rng.normal(size=60), np.arange(13, 48), 12
+    k = np.arange(m)
+    plain = series[index[:, None] + k - m]
+    np.testing.assert_array_equal(seasonal_naive(series, index, m, m), plain)
+    drift = (series[index - 1] - series[index - 1 - m])[:, None]
+    np.testing.assert_array_equal(seasonal_naive(series, index, m, m, drift=True), plain + drift)
+
+
+@given(
+    period=st.integers(1, 12),
+    horizon=st.integers(1, 30),
+    slope=st.floats(-3.0, 3.0),
+    data=st.data(),
+)
+def test_seasonal_naive_is_exact_on_a_season_and_with_drift_on_a_trend(
+    period, horizon, slope, data
+):
+    season = np.array(data.draw(st.lists(st.floats(-10, 10), min_size=period, max_size=period)))
+    n = 3 * period + horizon + 2
+    t = np.arange(n)
+    index = np.arange(period + 1, n - horizon + 1)
+    periodic = np.tile(season, n // period + 1)[:n]
+    truth = make_windows(periodic, 1, horizon)[1]  # truth[i - 1] = periodic[i : i + horizon]
+    np.testing.assert_array_equal(
+        seasonal_naive(periodic, index, horizon, period), truth[index - 1]
+    )
+    trending = periodic + slope * t
+    np.testing.assert_allclose(
+        seasonal_naive(trending, index, horizon, period, drift=True),
+        truth[index - 1] + slope * (index[:, None] + np.arange(horizon)),
+        atol=1e-9,
+    )
+
+
+def test_statsmodels_forecasts_feed_each_forecast_back():
+    from statsmodels.tsa.ar_model import AutoReg
+
+    rng = np.random.default_rng(1)
+    series = np.zeros(200)
+    for t in range(1, 200):
+        series[t] = 0.5 + 0.8 * series[t - 1] + rng.normal()
+    result = AutoReg(series[:150], lags=1).fit()
+    c, phi = result.params
+    index, h = np.array([150, 170, 200]), 4
+    forecasts = statsmodels_forecasts(result, series, index, h)
+    assert forecasts.shape == (3, h)
+    for row, origin in zip(forecasts, index, strict=True):
+        last, want = series[origin - 1], []
+        for _ in range(h):
+            last = c + phi * last
+            want.append(last)
+        np.testing.assert_allclose(row, want, rtol=1e-10)
+    # nothing after the origin is read
+    changed = series.copy()
+    changed[171:] += 100.0
+    np.testing.assert_allclose(
+        statsmodels_forecasts(result, changed, index[1:2], h), forecasts[1:2], rtol=1e-10
+    )
+
+
+def test_forecast_errors_by_lead():
+    truth = np.array([[1.0, 2.0], [3.0, 4.0]])
+    forecasts = truth + np.array([[1.0, -3.0], [-1.0, 4.0]])
+    mae, rmse = forecast_errors(forecasts, truth)
+    np.testing.assert_allclose(mae, [1.0, 3.5])
+    np.testing.assert_allclose(rmse, [1.0, np.sqrt(12.5)])
+
+
+@given(m=st.integers(1, 8), h=st.integers(1, 6), seed=st.integers(0, 1000))
+def test_forecast_errors_are_zero_for_the_truth_and_rmse_bounds_mae(m, h, seed):
+    rng = np.random.default_rng(seed)
+    truth, forecasts = rng.normal(size=(m, h)), rng.normal(size=(m, h))
+    zeros = forecast_errors(truth, truth)
+    np.testing.assert_array_equal(zeros[0], 0.0)
+    np.testing.assert_array_equal(zeros[1], 0.0)
+    mae, rmse = forecast_errors(forecasts, truth)
+    assert mae.shape == rmse.shape == (h,)
+    assert (rmse >= mae - 1e-12).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: persistence(np.zeros(5), np.array([0]), 2), ValueError, r"index: .*\[1, 5\]"),
+        (lambda: persistence(np.zeros(5), np.array([6]), 2), ValueError, "got values from 6"),
+        (lambda: persistence(np.zeros(5), np.array([1.0]), 2), TypeError, "index: expected int"),
+        (lambda: persistence(np.zeros(5), np.array([], int), 2), ValueError, "non-empty"),
+        (lambda: persistence(np.zeros(5), np.array([2]), 0), ValueError, "horizon"),
+        (lambda: persistence(np.zeros((5, 1)), np.array([2]), 1), ValueError, "series"),
+        (lambda: seasonal_naive(np.zeros(9), np.array([3]), 2, 4), ValueError, r"\[4, 9\]"),
+        (
+            lambda: seasonal_naive(np.zeros(9), np.array([4]), 2, 4, drift=True),
+            ValueError,
+            r"\[5, 9\]",
+        ),
+        (lambda: seasonal_naive(np.zeros(9), np.array([4]), 2, 0), ValueError, "period"),
+        (lambda: seasonal_naive(np.zeros(9), np.array([4]), 2, 2.0), TypeError, "period"),
+        (lambda: seasonal_naive(np.zeros(9), np.array([4]), 2, 2, drift=1), TypeError, "drift"),
+        (lambda: statsmodels_forecasts(object(), np.zeros(9), [4], 2), TypeError, "result"),
+        (lambda: forecast_errors(np.zeros((2, 3)), np.zeros((2, 2))), ValueError, "truth"),
+        (lambda: forecast_errors(np.zeros(3), np.zeros(3)), ValueError, r"forecasts: .*\(M, h\)"),
+        (lambda: forecast_errors(np.zeros((1, 1)), [[np.nan]]), ValueError, "truth: .*finite"),
+    ],
+)
+def test_baselines_reject_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
