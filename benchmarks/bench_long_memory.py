@@ -1,6 +1,6 @@
 """Long memory: the adding problem and the copy task at growing lengths, RNN vs LSTM vs GRU.
 
-The long-memory section (``book/06-future/new-long-memory.md``) trains the three cells live
+The long-memory section (``book/06-future/02-long-memory.md``) trains the three cells live
 on one length of the adding problem; this script runs the sweep that does not fit in a page:
 every cell in ``--cells`` on every task in ``--tasks`` at every length in ``--lengths``,
 each run with the same budget of ``--steps`` optimiser steps on fresh minibatches of

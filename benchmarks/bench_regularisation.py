@@ -1,6 +1,6 @@
 """Regularising a two-layer LSTM character model that over-fits: the runs a page cannot afford.
 
-Section 5.5 (``book/05-code/new-deep-rnns.md``) trains the model of ``PAGE`` on a small
+Section 5.5 (``book/05-code/05-deep-rnns.md``) trains the model of ``PAGE`` on a small
 sample of the training text of ``pydoc_data.topics`` (every ``every``-th block of ``block``
 characters), validates on the blocks halfway between, and scores on the held-out last
 10 %, twice live: without dropout and with the page's dropout. This script repeats that over
