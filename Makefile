@@ -80,7 +80,7 @@ book: $(STAMP) mathjax
 test: $(STAMP) mathjax chromium lint
 	rm -rf _build/executed
 	$(RUN_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not html" \
-	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=15 \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-kernel-startup-timeout=180 --durations=15 \
 	  --junitxml=_build/test-report.xml
 	$(RUN_ENV) $(BIN)/python -m pytest -m html tests/test_book_html.py
 

@@ -9,6 +9,7 @@ nothing here assumes a size. NumPy and the standard library only.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -81,6 +82,22 @@ def train_val_split(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
+def id_list(ids: np.ndarray | Sequence[int], size: int) -> list[int]:
+    """The ids of a 1-D sequence as a list of ints, each checked to lie in ``[0, size)``."""
+    array = np.asarray(ids)
+    if array.size == 0:
+        return []
+    if array.ndim != 1:
+        raise ValueError(f"ids: expected shape (N,), got {array.shape}")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"ids: expected integers, got dtype {array.dtype}")
+    if array.min() < 0 or array.max() >= size:
+        raise ValueError(
+            f"ids: expected ids in [0, {size}), got values from {array.min()} to {array.max()}"
+        )
+    return array.tolist()
+
+
 class CharVocab:
     """The characters of a text, numbered in sorted order.
 
@@ -143,16 +160,4 @@ class CharVocab:
 
     def decode(self, ids: np.ndarray | list[int]) -> str:
         """The text of a 1-D sequence of ids in ``[0, size)``."""
-        array = np.asarray(ids)
-        if array.size == 0:
-            return ""
-        if array.ndim != 1:
-            raise ValueError(f"ids: expected shape (N,), got {array.shape}")
-        if array.dtype.kind not in "iu":
-            raise TypeError(f"ids: expected integers, got dtype {array.dtype}")
-        if array.min() < 0 or array.max() >= self.size:
-            raise ValueError(
-                f"ids: expected ids in [0, {self.size}), "
-                f"got values from {array.min()} to {array.max()}"
-            )
-        return "".join([self.chars[i] for i in array.tolist()])
+        return "".join([self.chars[i] for i in id_list(ids, self.size)])

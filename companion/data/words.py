@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from companion.data.text import id_list
+
 _TOKEN = re.compile(r" ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]|\s+")
 
 
@@ -101,19 +103,7 @@ class WordVocab:
 
     def decode(self, ids: np.ndarray | Sequence[int]) -> list[str]:
         """The tokens of a 1-D sequence of ids in ``[0, size)`` (``<unk>`` for id 0)."""
-        array = np.asarray(ids)
-        if array.size == 0:
-            return []
-        if array.ndim != 1:
-            raise ValueError(f"ids: expected shape (N,), got {array.shape}")
-        if array.dtype.kind not in "iu":
-            raise TypeError(f"ids: expected integers, got dtype {array.dtype}")
-        if array.min() < 0 or array.max() >= self.size:
-            raise ValueError(
-                f"ids: expected ids in [0, {self.size}), "
-                f"got values from {array.min()} to {array.max()}"
-            )
-        return [self.tokens[i] for i in array.tolist()]
+        return [self.tokens[i] for i in id_list(ids, self.size)]
 
     def coverage(self, tokens: Sequence[str]) -> float:
         """The share of ``tokens`` that are in the vocabulary (not ``<unk>``), in [0, 1]."""

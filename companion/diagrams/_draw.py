@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 #: Fill colours by role: inputs, hidden states, outputs, the LSTM cell state, gates,
@@ -257,4 +258,26 @@ def time_arrow(ax: Axes, x0: float, x1: float, y: float, *, label: str = "time")
         va="center",
         fontsize=FONTSIZE - 2,
         arrowprops={"arrowstyle": "->", "color": "grey"},
+    )
+
+
+def legend_below(
+    ax: Axes,
+    entries: list[tuple[str, str, float, str]],
+    *,
+    columns: int = 1,
+    fontsize: float = FONTSIZE - 1,
+) -> None:
+    """A legend under the drawing; ``entries`` are (colour, line style, line width, text)."""
+    if not entries:
+        raise ValueError("entries: expected at least one (colour, style, width, text), got none")
+    handles = [Line2D([], [], color=c, linestyle=s, linewidth=w) for c, s, w, _ in entries]
+    ax.legend(
+        handles,
+        [text for *_, text in entries],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.01),
+        frameon=False,
+        ncol=columns,
+        fontsize=fontsize,
     )

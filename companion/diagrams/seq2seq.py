@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 
 from companion.diagrams._draw import (
     FONTSIZE,
@@ -25,6 +24,7 @@ from companion.diagrams._draw import (
     box,
     canvas,
     connect,
+    legend_below,
     node,
     point,
     polyline,
@@ -57,20 +57,6 @@ def _check_tokens(name: str, tokens: object) -> list[str]:
 def _shown(token: str) -> str:
     """A token as drawn: a space as the visible '␣', a dollar sign escaped for mathtext."""
     return {" ": "\u2423", "$": r"\$"}.get(token, token.replace("<", "‹").replace(">", "›"))
-
-
-def _legend(ax: Axes, entries: list[tuple[str, str, float, str]]) -> None:
-    """A legend below the drawing; ``entries`` are (colour, line style, width, text)."""
-    handles = [Line2D([], [], color=c, linestyle=s, linewidth=w) for c, s, w, _ in entries]
-    ax.legend(
-        handles,
-        [text for *_, text in entries],
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        frameon=False,
-        ncol=len(entries),
-        fontsize=FONTSIZE - 2,
-    )
 
 
 def draw_encoder_decoder(
@@ -285,7 +271,7 @@ def draw_encoder_decoder(
             (HIGHLIGHTS[1], "-", 2.0, f"attention ({what}) into the context $c_{{{t}}}$"),
             (HIGHLIGHTS[0], ":", 1.2, f"query $s_{{{t - 1}}}$"),
         ]
-    _legend(ax, legend)
+    legend_below(ax, legend, columns=len(legend), fontsize=FONTSIZE - 2)
     return ax
 
 
@@ -417,12 +403,10 @@ def draw_beam_tree(
     for step in range(first, last + 1):
         x = x0 + root_width / 2 + 0.35 + dx * (step - first + 0.5)
         ax.text(x, top + 0.1, f"step {step}", ha="center", fontsize=FONTSIZE - 3, color=_GREY)
-    _legend(
-        ax,
-        [
-            (HIGHLIGHTS[0], "-", _BOLD, "the output returned"),
-            ("black", "-", 1.0, "kept"),
-            (_GREY, ":", 1.0, "pruned"),
-        ],
-    )
+    entries = [
+        (HIGHLIGHTS[0], "-", _BOLD, "the output returned"),
+        ("black", "-", 1.0, "kept"),
+        (_GREY, ":", 1.0, "pruned"),
+    ]
+    legend_below(ax, entries, columns=len(entries), fontsize=FONTSIZE - 2)
     return ax

@@ -9,7 +9,6 @@ $y_t = h_t W_{hy} + b_y$ of chapter 3.
 from __future__ import annotations
 
 from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 
 from companion.diagrams._draw import (
     FONTSIZE,
@@ -17,6 +16,7 @@ from companion.diagrams._draw import (
     Shape,
     canvas,
     connect,
+    legend_below,
     node,
     point,
     time_arrow,
@@ -44,19 +44,6 @@ def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
     return value
-
-
-def _legend(ax: Axes, entries: list[tuple[str, str, str]]) -> None:
-    """A legend below the drawing; ``entries`` are (colour, line style, text)."""
-    handles = [Line2D([], [], color=c, linestyle=s, linewidth=_BOLD) for c, s, _ in entries]
-    ax.legend(
-        handles,
-        [text for _, _, text in entries],
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.02),
-        frameon=False,
-        fontsize=FONTSIZE - 1,
-    )
 
 
 def _draw_folded(ax: Axes, cx: float) -> None:
@@ -158,13 +145,14 @@ def draw_unrolled(
 
     if losses:
         t, n = two_paths_at, two_paths_at + 1
-        _legend(
+        legend_below(
             ax,
             [
-                (HIGHLIGHTS[0], "-", f"path 1: $h_{{{t}}} \\to y_{{{t}}} \\to L_{{{t}}}$"),
+                (HIGHLIGHTS[0], "-", _BOLD, f"path 1: $h_{{{t}}} \\to y_{{{t}}} \\to L_{{{t}}}$"),
                 (
                     HIGHLIGHTS[1],
                     "-",
+                    _BOLD,
                     f"path 2: $h_{{{t}}} \\to a_{{{n}}} \\to h_{{{n}}} \\to$ every later"
                     f" step and loss, $L_{{{n}}}$ to $L_{{{steps}}}$",
                 ),
@@ -237,11 +225,16 @@ def draw_stacked(
         connect(ax, below[t - 1], y, **vertical)
     time_arrow(ax, x0 + _DX - 0.4, x0 + _DX * steps + 0.4, 0.1)
     if dropout:
-        _legend(
+        legend_below(
             ax,
             [
-                (HIGHLIGHTS[0], "--", "dropout: on inputs, between layers and before outputs"),
-                ("black", "-", "recurrent connections: no dropout"),
+                (
+                    HIGHLIGHTS[0],
+                    "--",
+                    _BOLD,
+                    "dropout: on inputs, between layers and before outputs",
+                ),
+                ("black", "-", _BOLD, "recurrent connections: no dropout"),
             ],
         )
     return ax
@@ -347,13 +340,19 @@ def draw_bidirectional(
     time_arrow(ax, x0 + _DX - 0.4, x0 + _DX * steps + 0.4, 0.1)
     if sees_from is not None:
         t = sees_from
-        _legend(
+        legend_below(
             ax,
             [
-                (red, "-", f"forward: $x_1 \\ldots x_{{{t}}}$ through ${right_arrow}_{{{t}}}$"),
+                (
+                    red,
+                    "-",
+                    _BOLD,
+                    f"forward: $x_1 \\ldots x_{{{t}}}$ through ${right_arrow}_{{{t}}}$",
+                ),
                 (
                     blue,
                     "-",
+                    _BOLD,
                     f"backward: $x_{{{t}}} \\ldots x_{{{steps}}}$ through ${left_arrow}_{{{t}}}$",
                 ),
             ],

@@ -24,12 +24,6 @@ GRU_LABELS = {
 }  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def _texts(ax):
     return [t.get_text() for t in ax.texts]
 

@@ -8,7 +8,6 @@ matplotlib.use("Agg")
 
 import math  # noqa: E402
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from companion.diagrams._draw import (  # noqa: E402
@@ -17,18 +16,13 @@ from companion.diagrams._draw import (  # noqa: E402
     box,
     canvas,
     connect,
+    legend_below,
     node,
     op,
     point,
     polyline,
     time_arrow,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_circle_boundary_is_radius_away_towards_the_target():
@@ -98,3 +92,13 @@ def test_connect_needs_shapes():
     ax = canvas(2, 2)
     with pytest.raises(TypeError, match="start, end: expected Shapes"):
         connect(ax, (0, 0), point((1, 1)))
+
+
+def test_legend_below_lists_its_entries_in_order():
+    ax = canvas(2, 2)
+    legend_below(ax, [("red", "-", 2.0, "path 1"), ("blue", ":", 1.0, "path 2")], columns=2)
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["path 1", "path 2"]
+    assert [h.get_linestyle() for h in legend.legend_handles] == ["-", ":"]
+    with pytest.raises(ValueError, match="entries: expected at least one"):
+        legend_below(ax, [])

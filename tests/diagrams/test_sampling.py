@@ -17,12 +17,6 @@ VALUES = np.array([0.3, -0.4, 1.2, 0.8, -1.0])
 OBSERVED = np.array([True, False, False, True, True])
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def texts(ax) -> list[str]:
     return [t.get_text() for t in ax.texts]
 

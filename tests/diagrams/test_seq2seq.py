@@ -15,12 +15,6 @@ from companion.diagrams.seq2seq import draw_beam_tree, draw_encoder_decoder  # n
 from companion.nn.seq2seq import BeamNode, BeamTree, Seq2Seq  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def texts(ax):
     return [t.get_text() for t in ax.texts]
 

@@ -107,3 +107,16 @@ def test_unknown_token_when_asked_for():
 def test_bad_vocab_arguments(call, error, match):
     with pytest.raises(error, match=re.escape(match)):
         call(CharVocab("abcd"))
+
+
+def test_id_list_checks_shape_type_and_range():
+    from companion.data.text import id_list
+
+    assert id_list(np.array([2, 0, 1]), 3) == [2, 0, 1]
+    assert id_list([], 3) == []
+    with pytest.raises(ValueError, match=r"ids: expected ids in \[0, 3\), got values from 0 to 3"):
+        id_list([0, 3], 3)
+    with pytest.raises(ValueError, match=r"ids: expected shape \(N,\)"):
+        id_list(np.zeros((2, 2), dtype=int), 3)
+    with pytest.raises(TypeError, match="ids: expected integers, got dtype float64"):
+        id_list([0.0], 3)
