@@ -1,5 +1,5 @@
 """The repository keeps its own rules: notebooks as MyST only, every page in the TOC, and
-every page laid out the way DESIGN.md and CONTRIBUTING.md describe."""
+every page laid out the way CONTRIBUTING.md describes."""
 
 from __future__ import annotations
 
