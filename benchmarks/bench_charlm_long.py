@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import time
 
-from common import RESULTS, machine_info, write_result
+from common import kept_parts, machine_info, write_result
 
 PAGE = {
     "cell": "lstm", "embedding_dim": 32, "hidden_size": 256, "num_layers": 1, "dropout": 0.0,
@@ -148,9 +147,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     machine = machine_info()
-    path = RESULTS / "charlm_long.json"
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    payload = {part: previous[part] for part in ("numpy_rnn", "page", "long") if part in previous}
+    payload = kept_parts("charlm_long", ("numpy_rnn", "page", "long"))
     if "numpy_rnn" in args.parts:
         payload["numpy_rnn"] = train_numpy_rnn(NUMPY_RNN)
         print(f"numpy_rnn: {payload['numpy_rnn']['val_bpc']:.3f} bpc", flush=True)

@@ -26,11 +26,10 @@ earlier file.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 
-from common import RESULTS, machine_info, write_result
+from common import kept_parts, machine_info, write_result
 
 PAGE = {
     "embedding_dim": 32, "hidden_size": 128, "num_layers": 2, "dropout": 0.3, "block": 1000,
@@ -134,9 +133,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     machine = machine_info()
-    path = RESULTS / "regularisation.json"
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    payload = {part: previous[part] for part in parts if part in previous}
+    payload = kept_parts("regularisation", parts)
     settings = {
         "dropout": [({"dropout": p}, False) for p in DROPOUTS],
         "weight_decay": [({"dropout": 0.0, "weight_decay": wd}, False) for wd in WEIGHT_DECAYS],

@@ -15,7 +15,7 @@ import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -95,6 +95,14 @@ def interleaved_medians(
                 call()
             samples[name].append((time.perf_counter() - start) / numbers[name])
     return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def kept_parts(name: str, parts: Sequence[str]) -> dict:
+    """The ``parts`` already in ``results/<name>.json``, so that a rerun of some parts keeps
+    the others (an empty dict when there is no such file yet)."""
+    path = RESULTS / f"{name}.json"
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {part: previous[part] for part in parts if part in previous}
 
 
 def write_result(name: str, payload: dict, machine: dict | None = None) -> Path:

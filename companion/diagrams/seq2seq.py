@@ -59,6 +59,12 @@ def _shown(token: str) -> str:
     return {" ": "\u2423", "$": r"\$"}.get(token, token.replace("<", "‹").replace(">", "›"))
 
 
+def _decoder_token(ax: Axes, xy: tuple[float, float], token: str, kind: str) -> Shape:
+    """A decoder input or output token in its box; names such as <sos> in a smaller font."""
+    fontsize = FONTSIZE - (2 if len(token) > 1 else 0)
+    return box(ax, xy, _shown(token), kind=kind, width=0.8, height=0.5, fontsize=fontsize)
+
+
 def draw_encoder_decoder(
     source_tokens: Sequence[str],
     target_tokens: Sequence[str],
@@ -141,15 +147,7 @@ def draw_encoder_decoder(
     dec, outs = [], []
     for t, x in enumerate(x_dec):
         is_step = attention_at == t + 1
-        tok = box(
-            ax,
-            (x, _Y_IN),
-            _shown(inputs[t]),
-            kind="x",
-            width=0.8,
-            height=0.5,
-            fontsize=FONTSIZE - (2 if len(inputs[t]) > 1 else 0),
-        )
+        tok = _decoder_token(ax, (x, _Y_IN), inputs[t], kind="x")
         dec.append(
             node(
                 ax,
@@ -160,17 +158,7 @@ def draw_encoder_decoder(
                 linewidth=_BOLD if is_step else 1.0,
             )
         )
-        outs.append(
-            box(
-                ax,
-                (x, _Y_OUT),
-                _shown(target[t]),
-                kind="y",
-                width=0.8,
-                height=0.5,
-                fontsize=FONTSIZE - (2 if len(target[t]) > 1 else 0),
-            )
-        )
+        outs.append(_decoder_token(ax, (x, _Y_OUT), target[t], kind="y"))
         connect(ax, tok, dec[-1])
         connect(ax, dec[-1], outs[-1])
         if t + 1 < T:  # teacher forcing: this step's target is the next step's input
