@@ -53,6 +53,7 @@ COPIED = [
     "benchmarks",
     "LICENSE",
     "LICENSE-CONTENT",
+    "pyproject.toml",
 ]
 
 
@@ -189,6 +190,50 @@ def test_internal_links_and_assets_resolve(html_dir):
                 ):
                     broken.append(f"{page.relative_to(html_dir)}: {ref} (no such anchor)")
     assert not broken, "broken internal links or assets:\n" + "\n".join(broken[:50])
+
+
+def test_launch_links_open_files_that_exist(html_dir):
+    """Colab opens a page's standalone notebook (``make notebooks``) from the branch the
+    workflow publishes, never a ``.md``; Binder opens the page's source in JupyterLab."""
+    notebooks = ROOT / "_build" / "notebooks"
+    if not notebooks.is_dir():
+        pytest.fail("no _build/notebooks/: run `make notebooks` first (make test does)")
+    colab = re.compile(
+        r"^https://colab\.research\.google\.com/github/[\w-]+/[\w-]+/blob/([\w-]+)/(.+)$"
+    )
+    binder = re.compile(r"^https://mybinder\.org/v2/gh/[\w-]+/[\w-]+/main\?urlpath=lab/tree/(.+)$")
+    problems, seen = [], {"colab": 0, "binder": 0}
+    for page in _pages(html_dir):
+        rel = page.relative_to(html_dir).as_posix()
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select("a[href]"):
+            href = link["href"]
+            if href.startswith("https://colab."):
+                seen["colab"] += 1
+                match = colab.match(href)
+                branch, path = match.groups() if match else (None, "")
+                if branch != "notebooks" or not path.endswith(".ipynb"):
+                    problems.append(f"{rel}: Colab link not to a notebook on 'notebooks': {href}")
+                elif not (notebooks / path).is_file():
+                    problems.append(f"{rel}: Colab link to a missing notebook: {href}")
+            elif href.startswith("https://mybinder."):
+                seen["binder"] += 1
+                match = binder.match(href)
+                if not match or not (ROOT / match.group(1)).is_file():
+                    problems.append(f"{rel}: Binder link to a missing file: {href}")
+    assert not problems, "\n".join(problems)
+    assert seen["colab"] >= len(_pages(html_dir)) - 1 and seen["binder"] == seen["colab"]
+
+
+def test_a_downloaded_notebook_installs_the_package_and_reads_as_markdown(html_dir):
+    """The page's ``.ipynb`` download (here, an exercise page built from its ``.md``)."""
+    import nbformat
+
+    notebook = nbformat.read(html_dir / "_sources" / "exercises" / "03-math.ipynb", as_version=4)
+    assert 'pip", "install"' in notebook.cells[0].source
+    assert notebook.cells[0].metadata["tags"] == ["remove-cell"]
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert ":::{admonition}" not in markdown and "{doc}`" not in markdown
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

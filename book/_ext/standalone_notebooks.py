@@ -13,9 +13,9 @@ package. This module turns a source into a standalone notebook:
   becomes its name (the cell that computes it prints it there, see ``companion.glue``).
   Math and code are not touched. Markup this module does not know stops it with an error.
 
-``python book/_ext/standalone_notebooks.py OUT`` (``make notebooks``) writes every notebook
-page of the table of contents under ``book/`` and ``exercises/`` to ``OUT``, mirroring the
-source paths. As a Sphinx extension, it points each page's Colab button at that page's
+``python book/_ext/standalone_notebooks.py OUT`` (``make notebooks``) writes every page of
+the table of contents under ``book/``, ``exercises/`` and ``solutions/`` to ``OUT``,
+mirroring the source paths. As a Sphinx extension, it points each page's Colab button at that page's
 notebook on the branch the publishing workflow writes (``standalone_notebooks_branch``), and
 gives the page's ``.ipynb`` download the same first cell and Markdown.
 """
@@ -34,7 +34,7 @@ import nbformat
 import tomllib
 import yaml
 
-FOLDERS = ("book/", "exercises/")
+FOLDERS = ("book/", "exercises/", "solutions/")
 WHEEL_VARIABLE = "RNN_COURSE_WHEEL"
 SETUP_CELL = """\
 # Colab, Binder or a downloaded notebook: install the course's package if it is missing.
@@ -120,14 +120,16 @@ class Site:
     def source(self, docname: str) -> nbformat.NotebookNode:
         """The page's source notebook, read by jupytext (cached)."""
         if docname not in self._sources:
-            path = self.root / f"{docname}.md"
-            if not path.exists():
-                raise ValueError(f"no page {docname!r}: {path} does not exist")
+            # A MyST notebook; or an executed copy, as the book's HTML test builds from.
+            paths = [self.root / f"{docname}{suffix}" for suffix in (".md", ".ipynb")]
+            path = next((p for p in paths if p.exists()), None)
+            if path is None:
+                raise ValueError(f"no page {docname!r}: {paths[0]} does not exist")
             self._sources[docname] = jupytext.read(path)
         return self._sources[docname]
 
     def notebooks(self) -> list[str]:
-        """The pages to publish as notebooks: those under ``book/`` and ``exercises/``."""
+        """The pages to publish as notebooks: the book's, the exercises and their solutions."""
         return [name for name in self.docnames if name.startswith(FOLDERS)]
 
     def title(self, docname: str) -> str:
@@ -416,7 +418,7 @@ def standalone(site: Site, docname: str, notebook: nbformat.NotebookNode) -> nbf
 
 
 def write_notebooks(root: Path, out: Path) -> list[Path]:
-    """Write each page of ``root`` under ``book/`` and ``exercises/`` as ``out/<docname>.ipynb``."""
+    """Write each page of ``root`` listed in :data:`FOLDERS` as ``out/<docname>.ipynb``."""
     site = Site.from_repository(root)
     written = []
     for docname in site.notebooks():
@@ -446,6 +448,11 @@ def _launch_and_download(app, pagename: str, templatename: str, context: dict, d
         for button in group.get("buttons", []):
             if button.get("text") == "Colab":
                 button["url"] = f"{colab}/github/{owner_repo}/blob/{branch}/{pagename}.ipynb"
+            if button.get("text") == "Binder":
+                # The page's MyST source in the repository (the theme writes "tree/./book/...",
+                # and ".ipynb" when the book is built from executed copies, as the tests do).
+                start = button["url"].split("/tree/")[0]
+                button["url"] = f"{start}/tree/{pagename}.md"
     download = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     if context.get("ipynb_source") and download.exists():
         notebook = nbformat.read(download, as_version=4)
