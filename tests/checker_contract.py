@@ -1,8 +1,10 @@
 """The contract every checker of companion.checks keeps, written once for all of them.
 
 A checker passes the solution notebook's own code, fails plausible wrong answers with an
-AssertionError that names the case, lets an unfinished exercise's NotImplementedError
-through, and refuses the wrong kind of argument plainly. ``tests/test_checks.py`` (chapters 1
+AssertionError that names the case, keeps the solution out of its message, says how to
+rerun the case (``checks.last_failure()``), lets an unfinished exercise's NotImplementedError
+through, refuses the wrong kind of argument plainly, and shows none of its own frames in
+the traceback of any of these. ``tests/test_checks.py`` (chapters 1
 to 4) and ``tests/test_checks_torch.py`` (chapters 5 to 7) each describe their checkers as a
 :class:`Suite` and subclass :class:`CheckerContract` with it: every test of the class then runs
 for every checker of the suite, and every wrong answer of the suite is tried.
@@ -24,7 +26,11 @@ import jupytext
 import numpy as np
 import pytest
 
+import companion.checks
 from companion import checks
+
+CHECKS = Path(companion.checks.__file__).resolve().parent
+SOLUTION_TEXT = 12  # replaced solution text at least this long must not appear in a message
 
 # (checker, mistake, [(text of the solution, replaced by)])
 Wrong = tuple[str, str, list[tuple[str, str]]]
@@ -97,14 +103,47 @@ class CheckerContract:
         with np.errstate(all="ignore"), pytest.raises(AssertionError) as failure:
             getattr(checks, checker)(wrong)
         message = str(failure.value)
-        assert message.startswith(checker.removeprefix("check_") + self.suite.failure_start), (
-            message
-        )
+        name = checker.removeprefix("check_")
+        assert message.startswith(name + self.suite.failure_start), message
         assert "passed" not in capsys.readouterr().out
+        for old, _ in replacements:
+            if len(old.strip()) >= SOLUTION_TEXT:
+                assert old.strip() not in message, f"the message shows the solution: {old!r}"
+        case = checks.last_failure()
+        assert case is not None and case.checker == name and case.case in message
+        assert message.endswith(
+            f"checks.last_failure().rerun({self.suite.checked[checker]}); "
+            "checks.last_failure().inputs holds its inputs."
+        ), message
+        assert_no_frames_of_the_checkers(failure)
+
+    def test_the_failing_case_can_be_rerun(self, checker, mistake, replacements):
+        """Rerun on the inputs it failed on, a wrong answer that returned something returns
+        something again (it does not fail for want of an input or on a changed one)."""
+        wrong = self.suite.solution(self.suite.checked[checker], replacements)
+        with np.errstate(all="ignore"), pytest.raises(AssertionError) as failure:
+            getattr(checks, checker)(wrong)
+        if "your function raised" in str(failure.value):
+            return
+        case = checks.last_failure()
+        assert list(case.inputs)[: len(case.names)] == list(case.names)[: len(case.inputs)]
+        with np.errstate(all="ignore"):
+            case.rerun(wrong)
+
+    def test_the_solution_leaves_no_failure_behind(self, checker, capsys):
+        def broken(*args, **kwargs):
+            raise IndexError("index 3 is out of bounds")
+
+        with pytest.raises(AssertionError):
+            getattr(checks, checker)(broken)
+        assert checks.last_failure() is not None
+        getattr(checks, checker)(self.suite.solution(self.suite.checked[checker]))
+        assert checks.last_failure() is None
 
     def test_not_a_function_is_a_type_error(self, checker):
-        with pytest.raises(TypeError, match="expected your function .*got int 42"):
+        with pytest.raises(TypeError, match="expected your function .*got int 42") as failure:
             getattr(checks, checker)(42)
+        assert_no_frames_of_the_checkers(failure)
         with pytest.raises(TypeError, match="without calling it"):
             getattr(checks, checker)(self.suite.not_a_function)
 
@@ -121,8 +160,10 @@ class CheckerContract:
         def stub(*args, **kwargs):
             raise NotImplementedError
 
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(NotImplementedError) as failure:
             getattr(checks, checker)(stub)
+        frames = assert_no_frames_of_the_checkers(failure)
+        assert frames[-1].name == "stub"  # where it was raised, right after the test's own
 
     def test_an_error_in_the_candidate_names_the_case(self, checker):
         def broken(*args, **kwargs):
@@ -133,6 +174,9 @@ class CheckerContract:
         ) as failure:
             getattr(checks, checker)(broken)
         assert isinstance(failure.value.__cause__, IndexError)
+        assert_no_frames_of_the_checkers(failure)
+        cause = failure.value.__cause__.__traceback__
+        assert cause.tb_frame.f_code.co_name == "broken" and cause.tb_next is None
 
     def test_returning_nothing_is_reported(self, checker):
         def forgets_return(*args, **kwargs):
@@ -142,3 +186,11 @@ class CheckerContract:
             pytest.skip(self.suite.may_return_nothing[checker])
         with pytest.raises(AssertionError, match="None|got NoneType"):
             getattr(checks, checker)(forgets_return)
+
+
+def assert_no_frames_of_the_checkers(failure: pytest.ExceptionInfo) -> list:
+    """The traceback of ``failure``, which must hold no frame of ``companion/checks``."""
+    frames = list(failure.traceback)
+    inside = [entry for entry in frames if Path(entry.path).resolve().is_relative_to(CHECKS)]
+    assert not inside, f"frames of the checkers in the traceback: {inside}"
+    return frames

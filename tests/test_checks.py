@@ -175,6 +175,15 @@ WRONG = [
         "w not restored",
         [("w[i] = saved                                   # exactly as it was", "pass")],
     ),
+    (
+        "check_grad_check",
+        "w nudged by +eps, -2 eps, +eps instead of restored",
+        [
+            ("w[i] = saved + eps", "w[i] += eps"),
+            ("w[i] = saved - eps", "w[i] -= 2 * eps"),
+            ("w[i] = saved                                   # exactly as it was", "w[i] += eps"),
+        ],
+    ),
     ("check_rnn_loss_and_grads", "the bug left in", [("(1 - hs[t + 1] ** 2)", "(1 - hs[t] ** 2)")]),
     (
         "check_rnn_loss_and_grads",
@@ -256,20 +265,56 @@ WRONG = [
         [("state.setdefault(name,", 'state.setdefault("all",')],
     ),
     (
+        "check_adam_step",
+        "a new array, not an update in place",
+        [
+            (
+                "params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)",
+                "params[name] = params[name] - lr * m_hat / (np.sqrt(v_hat) + eps)",
+            )
+        ],
+    ),
+    (
         "check_rmsprop_momentum_step",
         "momentum of the raw gradient",
         [
-            (
-                's["b"] = momentum * s["b"] + g / (np.sqrt(s["v"]) + eps)',
-                's["b"] = momentum * s["b"] + g',
-            ),
-            (
-                'params[name] -= lr * s["b"]',
-                'params[name] -= lr * s["b"] / (np.sqrt(s["v"]) + eps)',
-            ),
+            ('s["b"] = momentum * s["b"] + g / scale', 's["b"] = momentum * s["b"] + g'),
+            ('params[name] -= lr * s["b"]', 'params[name] -= lr * s["b"] / scale'),
         ],
     ),
-    ("check_rmsprop_momentum_step", "no eps", [('(np.sqrt(s["v"]) + eps)', 'np.sqrt(s["v"])')]),
+    (
+        "check_rmsprop_momentum_step",
+        "no eps",
+        [('scale = np.sqrt(s["v"]) + eps', 'scale = np.sqrt(s["v"])')],
+    ),
+    (
+        "check_rmsprop_momentum_step",
+        "a new array, not an update in place",
+        [('params[name] -= lr * s["b"]', 'params[name] = params[name] - lr * s["b"]')],
+    ),
+    ("check_rmsprop_momentum_step", "centred ignored", [("if centered:", "if False:")]),
+    (
+        "check_rmsprop_momentum_step",
+        "centred: the mean subtracted outside the root",
+        [
+            (
+                'scale = np.sqrt(s["v"] - s["g_mean"] ** 2) + eps',
+                'scale = np.sqrt(s["v"]) - np.abs(s["g_mean"]) + eps',
+            )
+        ],
+    ),
+    (
+        "check_rmsprop_momentum_step",
+        "centred: the running mean updated after it is used",
+        [
+            (
+                's["g_mean"] = alpha * s["g_mean"] + (1 - alpha) * g\n'
+                '            scale = np.sqrt(s["v"] - s["g_mean"] ** 2) + eps',
+                'scale = np.sqrt(s["v"] - s["g_mean"] ** 2) + eps\n'
+                '            s["g_mean"] = alpha * s["g_mean"] + (1 - alpha) * g',
+            )
+        ],
+    ),
     (
         "check_xavier_uniform",
         "LeCun's variance 1 / fan_in",
@@ -339,7 +384,11 @@ TESTED_ELSEWHERE = ("companion.checks.pytorch", "companion.checks.future", "comp
 
 
 def test_every_checker_is_tested():
-    here = {c for c in checks.__all__ if getattr(checks, c).__module__ not in TESTED_ELSEWHERE}
+    here = {
+        c
+        for c in checks.__all__
+        if c.startswith("check_") and getattr(checks, c).__module__ not in TESTED_ELSEWHERE
+    }
     assert set(CHECKED) == here
     assert {checker for checker, _, _ in WRONG} == here
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import numpy as np
 import pytest
@@ -53,6 +54,36 @@ CHECKED = {
     "check_leaks_future": "leaks_future",
     "check_delayed_targets": "delayed_targets",
 }
+
+# The GRU step's gradients by autograd: right, and what exercise 2 rules out.
+AUTOGRAD_BACKWARD = (
+    "    with torch.enable_grad():\n"
+    '        leaves = {"x": x, "h": h} | params\n'
+    "        leaves = {k: v.detach().requires_grad_() for k, v in leaves.items()}\n"
+    '        gi = leaves["x"] @ leaves["weight_ih"].T + leaves["bias_ih"]\n'
+    '        gh = leaves["h"] @ leaves["weight_hh"].T + leaves["bias_hh"]\n'
+    "        i_r, i_z, i_n = gi.chunk(3, dim=1)\n"
+    "        h_r, h_z, g_n = gh.chunk(3, dim=1)\n"
+    "        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)\n"
+    "        n = torch.tanh(i_n + r * g_n)\n"
+    '        h_new = (1 - z) * n + z * leaves["h"]\n'
+    "{differentiate}"
+    "    return dict(zip(leaves, grads, strict=True))\n"
+)
+
+
+def by_autograd(differentiate: str) -> list[tuple[str, str]]:
+    """The replacement that makes gru_cell_backward differentiate with autograd."""
+    body = AUTOGRAD_BACKWARD.replace("{differentiate}", differentiate)
+    return [(FIRST_LINE, body + FIRST_LINE)]
+
+
+BY_GRAD = "        grads = torch.autograd.grad((h_new * dh_new).sum(), list(leaves.values()))\n"
+BY_BACKWARD = (
+    "        (h_new * dh_new).sum().backward()\n"
+    "        grads = [leaf.grad for leaf in leaves.values()]\n"
+)
+FIRST_LINE = '    W_ih, W_hh = params["weight_ih"], params["weight_hh"]\n'
 
 LOOP = (
     "    h, out = torch.zeros_like(b[:, 0]), []\n"
@@ -103,6 +134,16 @@ WRONG = [
         "check_gru_cell_backward",
         "the direct path to h forgotten",
         [('"h": dh_new * z + d_gh @ W_hh,', '"h": d_gh @ W_hh,')],
+    ),
+    (
+        "check_gru_cell_backward",
+        "torch.autograd.grad",
+        by_autograd(BY_GRAD),
+    ),
+    (
+        "check_gru_cell_backward",
+        "backward() and .grad",
+        by_autograd(BY_BACKWARD),
     ),
     (
         "check_beam_search",
@@ -335,8 +376,23 @@ WRONG = [
     ),
     (
         "check_copy_task",
-        "symbols from 0",
-        [("torch.randint(1, num_symbols + 1,", "torch.randint(0, num_symbols,")],
+        "symbols 1 to num_symbols",
+        [("torch.randint(0, num_symbols,", "torch.randint(1, num_symbols + 1,")],
+    ),
+    (
+        "check_copy_task",
+        "the blank 0",
+        [
+            (
+                "blank, delimiter = num_symbols, num_symbols + 1",
+                "blank, delimiter = 0, num_symbols + 1",
+            )
+        ],
+    ),
+    (
+        "check_copy_task",
+        "randint's high end one short",
+        [("torch.randint(0, num_symbols,", "torch.randint(0, num_symbols - 1,")],
     ),
     (
         "check_copy_task",
@@ -553,7 +609,11 @@ solution = solution_loader((ROOT / "solutions" / name for name in NOTEBOOKS), NA
 
 
 def test_every_checker_of_chapters_5_to_7_is_tested():
-    ours = {name for name in checks.__all__ if getattr(checks, name).__module__ in MODULES}
+    ours = {
+        name
+        for name in checks.__all__
+        if name.startswith("check_") and getattr(checks, name).__module__ in MODULES
+    }
     assert set(CHECKED) == ours
     assert {checker for checker, _, _ in WRONG} == ours
 
@@ -596,54 +656,111 @@ def test_the_peephole_reference_without_peepholes_is_torch_lstm_cell():
 
 def test_counting_torch_calls_tells_a_loop_from_a_scan():
     a, b = torch.rand(2, 256, 3), torch.randn(2, 256, 3)
-    _, loop_calls = future.count_torch_calls(
-        solution("linear_scan", [("    return Bs", LOOP)]), a, b
+    loop = future.CountingTorchCalls(solution("linear_scan", [("    return Bs", LOOP)]))
+    scan = future.CountingTorchCalls(solution("linear_scan"))
+    torch.testing.assert_close(loop(a, b), scan(a, b))
+    assert loop.calls >= 256 * 3 and scan.calls < 100
+    assert scan.__name__ == "linear_scan"  # what a failure's rerun line calls
+
+
+# ---------------------------------------------------------------- what a student sees
+
+
+def test_the_autograd_answers_are_right_but_refused():
+    """The two wrong answers that use autograd compute the right gradients (so only the rule
+    can fail them), and the failure names the rule."""
+    rng = np.random.default_rng(0)
+    x, h, params = pytorch._gru_case(rng, 3, 4, 5, 0.5, False)
+    dh = rng.normal(size=h.shape)
+    _, want = pytorch._torch_gru_cell(x, h, params, dh)
+    for differentiate, called in [(BY_GRAD, "autograd.grad"), (BY_BACKWARD, "backward")]:
+        wrong = solution("gru_cell_backward", by_autograd(differentiate))
+        tensors = [torch.tensor(value) for value in (dh, x, h)]
+        got = wrong(*tensors, {k: torch.tensor(v) for k, v in params.items()})
+        for key, value in want.items():
+            np.testing.assert_allclose(got[key].numpy(), value, rtol=1e-10)
+        with pytest.raises(AssertionError, match=rf"{called} is switched off here") as failure:
+            checks.check_gru_cell_backward(wrong)
+        assert "Hint: derive the gradients" not in str(failure.value)
+
+
+def test_autograd_called_and_its_error_caught_is_still_refused():
+    def sly(dh_new, x, h, params):
+        try:
+            torch.autograd.grad(x.sum(), x)
+        except RuntimeError:
+            pass
+        return solution("gru_cell_backward")(dh_new, x, h, params)
+
+    with pytest.raises(AssertionError, match=r"your function called torch\.autograd\.grad"):
+        checks.check_gru_cell_backward(sly)
+    assert torch.autograd.grad is not None and torch.is_grad_enabled()  # all put back
+
+
+def test_a_failing_case_shows_its_small_inputs_and_can_be_rerun():
+    wrong = solution("beam_search", [("score + lp,", "lp,")])
+    with pytest.raises(AssertionError) as failure:
+        checks.check_beam_search(wrong)
+    message = str(failure.value)
+    assert "case 'greedy misses the best output, beam_size=1'" in message
+    assert "after (1,): [0.35, 0.33, 0.32]" in message  # the table of the model, in full
+    assert "  beam_size = 1\n  max_len = 3\n  eos_id = 0\n" in message
+    case = checks.last_failure()
+    assert list(case.inputs) == ["next_log_probs", "beam_size", "max_len", "eos_id"]
+    tokens, score = case.rerun(wrong)  # what the wrong answer returned in the checker
+    assert tokens == [1, 0] and math.isclose(score, math.log(0.35)), (tokens, score)
+    assert f"got {score:.6g}" in message
+
+
+def test_large_inputs_are_not_written_out():
+    wrong = solution("linear_scan", [("    return Bs", LOOP)])
+    with pytest.raises(AssertionError) as failure:
+        checks.check_linear_scan(wrong)
+    message = str(failure.value)
+    assert "The inputs of this case" not in message
+    assert message.endswith("checks.last_failure().inputs holds its inputs.")
+    assert checks.last_failure().inputs["a"].shape == (2, 1024, 3)
+
+
+def test_the_copy_task_of_the_exercise_is_the_package_s(capsys):
+    """The checker accepts companion.data.synthetic.copy_task (seeded from the generator it is
+    given): the exercise uses the chapter's ids, 8 = blank and 9 = delimiter for 8 symbols."""
+    from companion.data import synthetic
+
+    def package_copy_task(batch_size, length, delay, num_symbols, generator):
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        x, y = synthetic.copy_task(
+            batch_size, delay, n_symbols=num_symbols, copy_length=length, seed=seed
+        )
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    checks.check_copy_task(package_copy_task)
+    assert "✓ copy_task: passed" in capsys.readouterr().out
+
+
+def test_symbols_that_never_vary_are_not_blamed_on_the_generator():
+    wrong = solution(
+        "copy_task", [("torch.randint(0, num_symbols,", "torch.randint(0, num_symbols - 1,")]
     )
-    _, scan_calls = future.count_torch_calls(solution("linear_scan"), a, b)
-    assert loop_calls >= 256 * 3 and scan_calls < 100
+    with pytest.raises(AssertionError, match="all 15 symbols are 0; with num_symbols=2") as failure:
+        checks.check_copy_task(wrong)
+    assert "generator" not in str(failure.value).split("\nThe inputs")[0]
 
 
-def test_the_leak_models_are_what_they_claim():
-    """Each model's label (leaks or not) agrees with its Jacobian, computed by autograd."""
-    T, D = 8, 3
-    for description, model, leaks in faq._leak_models():
-        x = torch.randn(1, T, D, dtype=torch.float64)
-        jacobian = torch.autograd.functional.jacobian(model, x)  # (1, T, K, 1, T, D)
-        reach = jacobian.abs().sum(dim=(0, 2, 3, 5))  # (T out, T in)
-        future_part = torch.triu(reach, diagonal=1)
-        assert bool((future_part > 0).any()) == leaks, description
+def test_a_failure_in_ipython_shows_no_frame_of_the_checkers():
+    """What a student sees in Jupyter: their function's frame and the checker's message,
+    with no frame of the checkers' code."""
+    from IPython.core.ultratb import FormattedTB
 
+    def gru_cell(x, h, params):
+        return x[:, :1] * h[:, 0, 0]  # fails: h is 2-D
 
-def test_the_perplexity_reference_is_cross_entropy_over_the_real_tokens():
-    rng = np.random.default_rng(0)
-    logits, targets = rng.normal(size=(3, 5, 6)), rng.integers(0, 6, size=(3, 5))
-    mask = np.arange(5) < np.array([[5], [2], [4]])
-    bits, ppl = pytorch._perplexity_reference(logits, targets, mask)
-    nats = F.cross_entropy(torch.tensor(logits[mask]), torch.tensor(targets[mask]))
-    assert math.isclose(bits, float(nats) / math.log(2), rel_tol=1e-12)
-    assert math.isclose(ppl, math.exp(float(nats)), rel_tol=1e-12)
-
-
-def test_the_stacked_reference_without_masks_is_torch_gru_with_num_layers():
-    rng = np.random.default_rng(0)
-    layers = pytorch._gru_layers(rng, 3, 4, 3)
-    x = torch.tensor(rng.normal(size=(2, 6, 3)))
-    want_output, want_h_n = pytorch._torch_stacked(x, layers)
-    output, h_n = pytorch._stacked_reference(x, layers, None)
-    np.testing.assert_allclose(output, want_output, rtol=1e-12)
-    np.testing.assert_allclose(h_n, want_h_n, rtol=1e-12)
-
-
-def test_the_bidirectional_reference_is_each_row_run_alone_both_ways():
-    rng = np.random.default_rng(0)
-    forward, backward = (pytorch._gru_layers(rng, 3, 4, 1)[0] for _ in range(2))
-    lengths = [5, 2, 4]
-    x = torch.tensor(rng.normal(size=(3, 5, 3)))
-    got = pytorch._bidirectional_reference(x, torch.tensor(lengths), forward, backward)
-    with torch.no_grad():
-        for b, n in enumerate(lengths):
-            row = x[b : b + 1, :n]
-            ahead = forward(row)[0][0]
-            behind = backward(row.flip(1))[0][0].flip(0)
-            np.testing.assert_allclose(got[b, :n], torch.cat([ahead, behind], -1), rtol=1e-10)
-            assert (got[b, n:] == 0).all()
+    with pytest.raises(AssertionError) as failure:
+        checks.check_gru_cell(gru_cell)
+    lines = FormattedTB(mode="Context").structured_traceback(
+        failure.type, failure.value, failure.tb
+    )
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(lines))
+    assert "IndexError" in shown and "AssertionError: gru_cell: case" in shown
+    assert "h[:, 0, 0]" in shown  # the student's own line
+    assert "companion/checks" not in shown and "_core.py" not in shown

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from companion import checks
 from companion.exercises import ORPHAN, STUB, MarkerError, generate, header, main, make_exercise
-from conftest import ROOT
+from conftest import NOTEBOOK_DIRS, ROOT, is_notebook
 
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
@@ -216,6 +216,22 @@ def test_every_exercise_states_objective_difficulty_and_time(name):
         assert called, f"{name}: {title} has no checker cell"
         assert set(called) <= set(checks.__all__), f"{name}: {title} calls an unknown checker"
     assert difficulties[0] == "warm-up" and "core" in difficulties, f"{name}: {difficulties}"
+
+
+SKIPPING_TAGS = {"nbval-skip", "skip-execution", "raises-exception", "nbval-raises-exception"}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_make_test_runs_every_cell_of_the_solution_notebook(name, pytestconfig):
+    """`make test` runs each solution notebook top to bottom, as a student with every answer
+    filled in would, experiments included: nbval collects it (it lies on pytest's testpaths,
+    in a folder the conftest reads notebooks from), and no cell is tagged to be skipped or
+    allowed to fail."""
+    assert "solutions" in pytestconfig.getini("testpaths")
+    assert "solutions" in NOTEBOOK_DIRS and is_notebook(SOLUTIONS / name)
+    for number, each in enumerate(jupytext.read(SOLUTIONS / name).cells):
+        tags = set(each.metadata.get("tags", []))
+        assert not tags & SKIPPING_TAGS, f"{name}, cell {number}: tagged {tags & SKIPPING_TAGS}"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

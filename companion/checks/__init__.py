@@ -3,12 +3,16 @@
 Each checker calls your function on test inputs of its own, edge cases included (a batch of
 one, one time step, one hidden unit), and compares the results with a reference computed
 independently. It prints ``✓ <name>: passed (N cases)``, or raises ``AssertionError`` that
-names the failing input and says what was expected and what came back, with a hint. Pass
-something that is not a function of the expected arguments and you get a ``TypeError``
-that says so. Importing this package does not import torch: the checkers that compare with
+names the failing case and says what was expected and what came back, with a hint; it
+writes out the case's inputs when they are small, and ``checks.last_failure()`` returns
+them, so that ``checks.last_failure().rerun(your_function)`` repeats the failing call.
+The traceback shows your cell and your function, not the checker's code. Pass something
+that is not a function of the expected arguments and you get a ``TypeError`` that says
+so. Importing this package does not import torch: the checkers that compare with
 PyTorch's autograd import it when they run, as do the checkers of chapters 5 to 7.
 """
 
+from companion.checks._core import last_failure
 from companion.checks.background import check_neuron, check_two_layer_forward, check_xor_weights
 from companion.checks.concepts import (
     check_count_rnn_parameters,
@@ -64,6 +68,7 @@ from companion.checks.training import (
 )
 
 __all__ = [
+    "last_failure",
     "check_neuron",
     "check_two_layer_forward",
     "check_xor_weights",

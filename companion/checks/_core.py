@@ -6,21 +6,119 @@ computed independently, and then either prints one line, ``✓ <name>: passed (N
 or raises ``AssertionError`` naming the case that failed and what was expected and what
 came back. A ``NotImplementedError`` from an exercise not yet done passes through as it is.
 
+A failure also lets the student rerun the case: :func:`run` keeps a copy of the inputs of
+every call, the message writes them out when they are small, and :func:`last_failure`
+returns them. A public checker is wrapped in :func:`checker`, which cuts the frames of
+this package from the traceback the student sees: what is left is their cell and, when
+their function raised, their function.
+
 The helpers for torch tensors at the end import torch only when they run, so that importing
 :mod:`companion.checks` stays NumPy-only.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import inspect
+import os
+import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+SHOWN_ENTRIES = 24  # the most entries an array may have to be written out in a message
+SHOWN_CHARACTERS = 1200  # the most characters the inputs of a case may take in a message
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep  # its frames are cut from tracebacks
+# The exercise's parameter names, by checker name (set by require_function).
+_PARAMETERS: dict[str, tuple[str, ...]] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class FailedCase:
+    """The inputs of one call of the student's function, kept so that it can be rerun.
+
+    ``checks.last_failure()`` returns the one of the case that failed last.
+    """
+
+    checker: str  # the checker's name, ``beam_search``
+    case: str  # the case, as the failure names it
+    function: str  # the student's function, as the rerun line calls it
+    names: tuple[str, ...]  # the exercise's parameter names, for the positional inputs
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """Fresh copies of the inputs, by parameter name."""
+        args, kwargs = _copied((self.args, self.kwargs))
+        names = [_name(self.names, i) for i in range(len(args))]
+        return dict(zip(names, args, strict=True)) | kwargs
+
+    def rerun(self, function: Callable[..., Any]) -> Any:
+        """``function`` called on fresh copies of the inputs; what it returns."""
+        args, kwargs = _copied((self.args, self.kwargs))
+        return function(*args, **kwargs)
+
+    def describe(self) -> str:
+        """What a failure adds: the inputs written out when they are small, and how to rerun."""
+        lines = []
+        shown = [(_name(self.names, i), _shown(v)) for i, v in enumerate(self.args)]
+        shown += [(key, _shown(value)) for key, value in self.kwargs.items()]
+        text = "\n".join(f"  {key} = {value}" for key, value in shown)
+        if all(value is not None for _, value in shown) and len(text) <= SHOWN_CHARACTERS:
+            lines.append("The inputs of this case:\n" + text if shown else "It takes no inputs.")
+        lines.append(
+            f"To rerun it: checks.last_failure().rerun({self.function}); "
+            "checks.last_failure().inputs holds its inputs."
+        )
+        return "\n" + "\n".join(lines)
+
+
+_last_call: FailedCase | None = None  # the inputs of the latest call that run() made
+_last_failure: FailedCase | None = None
+
+
+def last_failure() -> FailedCase | None:
+    """The inputs of the case on which the last checker you ran failed (``None`` if it passed).
+
+    ``checks.last_failure().inputs`` holds them by parameter name, and
+    ``checks.last_failure().rerun(your_function)`` calls your function on a fresh copy of
+    them, so that you can look at what it returns, step through it, or print inside it.
+    """
+    return _last_failure
+
+
+def checker(function: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Make ``function`` a checker as the student calls it.
+
+    It forgets the last failure when it starts, and its failures (``AssertionError``, the
+    ``TypeError`` of a wrong argument, an unfinished exercise's ``NotImplementedError``)
+    reach the student without the frames of this package in their traceback, or in that of
+    the exception the student's function raised.
+    """
+
+    @functools.wraps(function)
+    def check(candidate: Any) -> None:
+        global _last_call, _last_failure
+        _last_call = _last_failure = None
+        try:
+            function(candidate)
+        except (AssertionError, TypeError, NotImplementedError) as err:
+            for exception in (err, err.__cause__):
+                if exception is not None:
+                    exception.__traceback__ = _outside_package(exception.__traceback__)
+            raise  # a bare raise adds no frame of its own
+
+    return check
+
 
 def require_function(candidate: object, name: str, params: tuple[str, ...]) -> None:
     """Raise ``TypeError`` unless ``candidate`` can be called as ``name(*params)``."""
+    _PARAMETERS[name] = params
     call = f"{name}({', '.join(params)})"
     if not callable(candidate):
         raise TypeError(
@@ -40,15 +138,32 @@ def require_function(candidate: object, name: str, params: tuple[str, ...]) -> N
 
 
 def fail(name: str, case: str, message: str, hint: str = "") -> AssertionError:
-    """The error to raise: ``name: case: message`` and a hint on a line of its own."""
-    return AssertionError(f"{name}: {case}: {message}" + (f"\nHint: {hint}" if hint else ""))
+    """The error to raise: ``name: case: message``, a hint on a line of its own and, when
+    :func:`run` called the student's function in this case, its inputs and how to rerun it
+    (which :func:`last_failure` then returns)."""
+    global _last_failure
+    text = f"{name}: {case}: {message}" + (f"\nHint: {hint}" if hint else "")
+    call = _last_call  # the student's function was last called in this case
+    _last_failure = dataclasses.replace(call, case=case) if call and call.checker == name else None
+    return AssertionError(text + (_last_failure.describe() if _last_failure else ""))
 
 
 def run(name: str, case: str, candidate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``candidate(*args, **kwargs)``; an exception becomes a failure that names the case.
 
-    ``NotImplementedError`` (an exercise still to do) is not caught.
+    A copy of the inputs is kept first, for :func:`last_failure`. ``NotImplementedError``
+    (an exercise still to do) is not caught.
     """
+    global _last_call
+    function = getattr(candidate, "__name__", "")
+    _last_call = FailedCase(
+        name,
+        case,
+        function if function.isidentifier() else name,
+        _PARAMETERS.get(name, ()),
+        _copied(args),
+        _copied(kwargs),
+    )
     try:
         return candidate(*args, **kwargs)
     except NotImplementedError:
@@ -204,15 +319,17 @@ def assert_all_close(
         )
 
 
-def assert_unchanged(name: str, case: str, what: str, before: np.ndarray, after: object) -> None:
+def assert_unchanged(
+    name: str,
+    case: str,
+    what: str,
+    before: np.ndarray,
+    after: object,
+    hint: str = "work on a copy (or put every value back exactly as it was)",
+) -> None:
     """Fail if an input array was modified by the candidate."""
     if not np.array_equal(before, np.asarray(after)):
-        raise fail(
-            name,
-            case,
-            f"your function changed {what}, which was passed in",
-            "work on a copy (or put every value back exactly as it was)",
-        )
+        raise fail(name, case, f"your function changed {what}, which was passed in", hint)
 
 
 def passed(name: str, cases: int) -> None:
@@ -248,6 +365,62 @@ def assert_inputs_unchanged(name: str, case: str, before: dict, tensors: dict[st
 
 
 # ---------------------------------------------------------------- private
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of ``value``, or ``value`` itself when it cannot be copied."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # anything that cannot be copied is kept as it is
+        return value
+
+
+def _name(names: tuple[str, ...], index: int) -> str:
+    return names[index] if index < len(names) else f"argument {index + 1}"
+
+
+def _shown(value: object) -> str | None:
+    """``value`` written out in full, if it is small enough to read; ``None`` if not."""
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        text = repr(value.item() if isinstance(value, np.generic) else value)
+        return text if len(text) <= 80 else None
+    if isinstance(value, np.ndarray) or hasattr(value, "detach"):
+        array = value.detach().cpu().numpy() if hasattr(value, "detach") else value
+        if array.size > SHOWN_ENTRIES or array.dtype.kind not in "biuf":
+            return None
+        body = np.array2string(array, separator=", ", precision=4, max_line_width=10**6)
+        body = " ".join(line.strip() for line in body.splitlines())
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"{'array' if isinstance(value, np.ndarray) else 'tensor'}({body}, dtype={dtype})"
+    if isinstance(value, (list, tuple)):
+        items = [_shown(item) for item in value]
+        if len(items) > 12 or None in items:
+            return None
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, dict):
+        items = {key: _shown(item) for key, item in value.items()}
+        if len(items) > 8 or None in items.values():
+            return None
+        return "{" + ", ".join(f"{key!r}: {item}" for key, item in items.items()) + "}"
+    kind = type(value)
+    if kind.__module__.startswith("companion.checks") and kind.__repr__ is not object.__repr__:
+        return repr(value)  # the checkers' own models say what they compute
+    return None
+
+
+def _outside_package(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The traceback ``tb`` without its frames from this package."""
+    kept = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+            kept.append(tb)
+        tb = tb.tb_next
+    trimmed = None
+    for entry in reversed(kept):
+        trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return trimmed
 
 
 def _expected_got(expected: float, got: float) -> str:

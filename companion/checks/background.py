@@ -10,6 +10,7 @@ from companion.checks._core import (
     as_numbers,
     assert_close,
     assert_unchanged,
+    checker,
     fail,
     passed,
     require_function,
@@ -29,6 +30,7 @@ def _two_layer(X: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
     return _sigmoid(h @ params["w2"] + params["b2"])
 
 
+@checker
 def check_neuron(neuron: Callable) -> None:
     """Check ``neuron(x, w, b)``: tanh neurons' outputs ``(B,)`` for inputs ``x (B, D)``."""
     name = "neuron"
@@ -64,6 +66,7 @@ def _random_params(rng: np.random.Generator, D: int, H: int, scale: float = 1.0)
     }
 
 
+@checker
 def check_two_layer_forward(two_layer_forward: Callable) -> None:
     """Check ``two_layer_forward(X, params)``: outputs ``p (N,)`` of a tanh-sigmoid network."""
     name = "two_layer_forward"
@@ -94,6 +97,7 @@ def check_two_layer_forward(two_layer_forward: Callable) -> None:
     passed(name, len(cases))
 
 
+@checker
 def check_xor_weights(xor_weights: Callable) -> None:
     """Check ``xor_weights()``: weights of a network with 2 hidden units that computes XOR."""
     name = "xor_weights"

@@ -12,6 +12,7 @@ from companion.checks._core import (
     as_tuple,
     assert_close,
     assert_unchanged,
+    checker,
     fail,
     passed,
     require_function,
@@ -31,6 +32,7 @@ def _pad_one_hot(seqs: list[list[int]], vocab_size: int) -> tuple[np.ndarray, np
     return x, mask
 
 
+@checker
 def check_pad_one_hot(pad_one_hot: Callable) -> None:
     """Check ``pad_one_hot(seqs, vocab_size)``: one-hot ``x (B, T, V)`` and ``mask (B, T)``."""
     name = "pad_one_hot"
@@ -78,6 +80,7 @@ def _check_count(name: str, candidate: Callable, args: tuple[str, ...], cases, f
     passed(name, len(cases))
 
 
+@checker
 def check_count_rnn_parameters(count_rnn_parameters: Callable) -> None:
     """Check ``count_rnn_parameters(D, H, V)``: the size of ``W_xh, W_hh, b_h, W_hy, b_y``."""
 
@@ -88,6 +91,7 @@ def check_count_rnn_parameters(count_rnn_parameters: Callable) -> None:
     _check_count("count_rnn_parameters", count_rnn_parameters, ("D", "H", "V"), cases, formula)
 
 
+@checker
 def check_count_window_parameters(count_window_parameters: Callable) -> None:
     """Check ``count_window_parameters(D, H, V, w)`` of the window network of the exercise."""
 
@@ -107,6 +111,7 @@ def _forward(x, h0, W_xh, W_hh, b_h) -> np.ndarray:
     return rnn.forward(x, h0)[1]
 
 
+@checker
 def check_rnn_forward(rnn_forward: Callable) -> None:
     """Check ``rnn_forward(x, h0, W_xh, W_hh, b_h)``: hidden states ``(B, T, H)``."""
     name = "rnn_forward"
@@ -153,6 +158,7 @@ def _sensitivity(model: Callable, x: np.ndarray, k: int, eps: float) -> np.ndarr
     return np.abs(model(nudged) - model(x)).max(axis=(0, 2)) / eps
 
 
+@checker
 def check_sensitivity(sensitivity: Callable) -> None:
     """Check ``sensitivity(model, x, k, eps)``: how much each output step responds to step k."""
     name = "sensitivity"

@@ -17,6 +17,7 @@ from companion.checks._core import (
     as_tuple,
     assert_close,
     assert_unchanged,
+    checker,
     fail,
     passed,
     require_function,
@@ -34,6 +35,7 @@ def _lengths_mask(lengths: list[int], T: int) -> np.ndarray:
 # ---------------------------------------------------------------- the masked mean
 
 
+@checker
 def check_masked_mean(masked_mean: Callable) -> None:
     """Check ``masked_mean(values, mask)``: the mean over the real positions, and its gradient."""
     name = "masked_mean"
@@ -95,6 +97,7 @@ def check_masked_mean(masked_mean: Callable) -> None:
 # ---------------------------------------------------------------- packing by hand
 
 
+@checker
 def check_pack_sequences(pack_sequences: Callable) -> None:
     """Check ``pack_sequences(padded, lengths)``: ``(data, batch_sizes, sorted_indices)``."""
     name = "pack_sequences"
@@ -185,6 +188,7 @@ def _missing_case(rng: np.random.Generator, B: int, T: int, D: int, p: float):
     return x, observed
 
 
+@checker
 def check_missing_value_features(missing_value_features: Callable) -> None:
     """Check ``missing_value_features(x, observed)``: ``(B, T, 2D)`` filled values and indicator."""
     name = "missing_value_features"
@@ -229,6 +233,7 @@ def _gaps(times: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return delta
 
 
+@checker
 def check_time_gaps(time_gaps: Callable) -> None:
     """Check ``time_gaps(times, observed)``: GRU-D's time since the last observation."""
     name = "time_gaps"
@@ -315,6 +320,7 @@ def _leak_models() -> list[tuple[str, Callable, bool]]:
     ]
 
 
+@checker
 def check_leaks_future(leaks_future: Callable) -> None:
     """Check ``leaks_future(model, T, D)``: ``True`` when some output at step t depends on an
     input after step t."""
@@ -347,6 +353,7 @@ def check_leaks_future(leaks_future: Callable) -> None:
 # ---------------------------------------------------------------- delayed recall
 
 
+@checker
 def check_delayed_targets(delayed_targets: Callable) -> None:
     """Check ``delayed_targets(x, lags)``: ``targets (B, T, K)`` and ``valid (B, T, K)``."""
     name = "delayed_targets"

@@ -11,6 +11,7 @@ statistics over many draws.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ from companion.checks._core import (
     assert_close,
     assert_inputs_unchanged,
     assert_unchanged,
+    checker,
     fail,
     numpy_copies,
     passed,
@@ -68,17 +70,24 @@ def _same(a: object, b: object) -> bool:
 
 def _check_seeding(name: str, label: str, first, again, other, random: bool = True) -> None:
     """Fail unless ``first`` equals ``again`` and (for random data) differs from ``other``."""
-    if not _same(first, again) or (random and _same(first, other)):
+    if not _same(first, again):
         raise fail(
             name,
             label,
-            "two calls with generators seeded alike should give the same data, and another "
-            "seed other data",
+            "two calls with generators seeded alike gave different data",
             "draw every random number from the generator you are given (torch.rand(..., "
             "generator=generator)), never from torch's global generator",
         )
+    if random and _same(first, other):
+        raise fail(
+            name,
+            label,
+            "two calls with generators seeded differently gave the same data",
+            "use the generator you are given, not one of your own with a fixed seed",
+        )
 
 
+@checker
 def check_adding_problem(adding_problem: Callable) -> None:
     """Check ``adding_problem(batch_size, T, generator)``: ``x (B, T, 2)`` and ``y (B,)``."""
     name = "adding_problem"
@@ -159,11 +168,14 @@ def check_adding_problem(adding_problem: Callable) -> None:
     passed(name, len(cases))
 
 
+@checker
 def check_copy_task(copy_task: Callable) -> None:
-    """Check ``copy_task(batch_size, length, delay, num_symbols, generator)``: ``(x, y)``."""
+    """Check ``copy_task(batch_size, length, delay, num_symbols, generator)``: ``(x, y)``, with
+    the ids of ``companion.data.synthetic.copy_task``: symbols ``0 .. num_symbols - 1``, the
+    blank ``num_symbols``, the delimiter ``num_symbols + 1``."""
     name = "copy_task"
     require_function(copy_task, name, ("batch_size", "length", "delay", "num_symbols", "generator"))
-    cases = [(3, 4, 6, 5), (1, 1, 1, 1), (2, 10, 1, 8), (5, 3, 20, 2), (20_000, 2, 3, 4)]
+    cases = [(3, 4, 6, 5), (5, 3, 20, 2), (2, 10, 1, 8), (1, 1, 1, 1), (20_000, 2, 3, 4)]
     for B, L, delay, K in cases:
         label = f"case batch_size={B}, length={L}, delay={delay}, num_symbols={K}"
         first, again, other = _draw_twice(name, label, copy_task, B, L, delay, K)
@@ -180,35 +192,46 @@ def check_copy_task(copy_task: Callable) -> None:
                     f"{what} has shape {array.shape}, expected (B, 2 * length + delay) = {(B, T)}",
                 )
         symbols = x[:, :L]
-        if symbols.min() < 1 or symbols.max() > K:
+        if symbols.min() < 0 or symbols.max() > K - 1:
             raise fail(
                 name,
                 label,
-                f"the first {L} inputs should be symbols 1 to {K}, got values from "
+                f"the first {L} inputs should be symbols 0 to {K - 1}, got values from "
                 f"{symbols.min()} to {symbols.max()}",
-                "0 is the blank and num_symbols + 1 the delimiter",
+                "num_symbols is the blank and num_symbols + 1 the delimiter",
             )
-        want_x = np.zeros((B, T), dtype=np.int64)
+        if K > 1 and symbols.size >= 10 and (symbols == symbols.flat[0]).all():
+            raise fail(
+                name,
+                label,
+                f"all {symbols.size} symbols are {symbols.flat[0]}; with num_symbols={K} they "
+                "should vary",
+                "look at the range you draw the symbols from: torch.randint(low, high, ...) "
+                "never returns high",
+            )
+        blank, delimiter = K, K + 1
+        want_x = np.full((B, T), blank, dtype=np.int64)
         want_x[:, :L] = symbols
-        want_x[:, L + delay - 1] = K + 1
-        want_y = np.zeros((B, T), dtype=np.int64)
+        want_x[:, L + delay - 1] = delimiter
+        want_y = np.full((B, T), blank, dtype=np.int64)
         want_y[:, L + delay :] = symbols
         hint = (
             "x: the symbols, delay - 1 blanks, the delimiter, length blanks; y: blanks until "
-            "the step after the delimiter, then the symbols again"
+            "the step after the delimiter, then the symbols again; the blank is num_symbols "
+            "and the delimiter num_symbols + 1"
         )
         assert_close(name, label, "x", x, want_x, rtol=0, atol=0, hint=hint)
         assert_close(name, label, "y", y, want_y, rtol=0, atol=0, hint=hint)
         _check_seeding(name, label, first, again, other, random=K > 1)
         if B >= 10_000:
-            shares = np.bincount(symbols.ravel(), minlength=K + 1)[1:] / symbols.size
+            shares = np.bincount(symbols.ravel(), minlength=K) / symbols.size
             if np.abs(shares - 1 / K).max() > 0.01:
                 raise fail(
                     name,
                     label,
-                    f"the symbols 1 to {K} occur with the shares {np.round(shares, 3).tolist()}, "
-                    f"expected {1 / K:.3f} each",
-                    "draw each symbol uniformly",
+                    f"the symbols 0 to {K - 1} occur with the shares "
+                    f"{np.round(shares, 3).tolist()}, expected {1 / K:.3f} each",
+                    "draw each symbol uniformly from 0 to num_symbols - 1",
                 )
     passed(name, len(cases))
 
@@ -244,6 +267,7 @@ def peephole_case(rng: np.random.Generator, B: int, D: int, H: int, peep: float)
     return x, h, c, params
 
 
+@checker
 def check_peephole_lstm_cell(peephole_lstm_cell: Callable) -> None:
     """Check ``peephole_lstm_cell(x, state, params)``: the new ``(h, c)``."""
     name = "peephole_lstm_cell"
@@ -301,6 +325,7 @@ def check_peephole_lstm_cell(peephole_lstm_cell: Callable) -> None:
 # ---------------------------------------------------------------- lengths after a convolution
 
 
+@checker
 def check_conv_output_lengths(conv_output_lengths: Callable) -> None:
     """Check ``conv_output_lengths(lengths, kernel_size, stride, padding, dilation)``."""
     name = "conv_output_lengths"
@@ -350,6 +375,7 @@ def check_conv_output_lengths(conv_output_lengths: Callable) -> None:
 # ---------------------------------------------------------------- causal self-attention
 
 
+@checker
 def check_causal_attention(causal_attention: Callable) -> None:
     """Check ``causal_attention(x, params)``: one head of causal scaled dot-product attention."""
     name = "causal_attention"
@@ -400,22 +426,29 @@ def _scan_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def count_torch_calls(candidate: Callable, *args: Any) -> tuple[Any, int]:
-    """``candidate(*args)`` and the number of torch functions and tensor methods it called."""
-    from torch.overrides import TorchFunctionMode
+class CountingTorchCalls:
+    """``function``, counting the torch functions and tensor methods its calls make in
+    ``.calls``."""
 
-    class Counter(TorchFunctionMode):
-        calls = 0
+    def __init__(self, function: Callable) -> None:
+        functools.update_wrapper(self, function)
+        self.function, self.calls = function, 0
 
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            Counter.calls += 1
-            return func(*args, **(kwargs or {}))
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from torch.overrides import TorchFunctionMode
 
-    with Counter():
-        result = candidate(*args)
-    return result, Counter.calls
+        counter = self
+
+        class Counting(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                counter.calls += 1
+                return func(*args, **(kwargs or {}))
+
+        with Counting():
+            return self.function(*args, **kwargs)
 
 
+@checker
 def check_linear_scan(linear_scan: Callable) -> None:
     """Check ``linear_scan(a, b)``: ``h_t = a_t * h_{t-1} + b_t`` from ``h_{-1} = 0``, in
     O(log T) rounds of whole-tensor operations."""
@@ -460,17 +493,16 @@ def check_linear_scan(linear_scan: Callable) -> None:
     T = 1024
     label = f"case 'T={T}: how many operations'"
     a, b = rng.uniform(0.5, 1.0, (2, T, 3)), rng.normal(size=(2, T, 3))
-    got, calls = run(
-        name, label, count_torch_calls, linear_scan, tensor_argument(a), tensor_argument(b)
-    )
+    counted = CountingTorchCalls(linear_scan)
+    got = run(name, label, counted, tensor_argument(a), tensor_argument(b))
     assert_close(name, label, "h", got, _scan_reference(a, b), rtol=1e-7, atol=1e-9)
     limit = T // 4
-    if calls > limit:
+    if counted.calls > limit:
         raise fail(
             name,
             label,
-            f"your function called {calls} torch operations for T = {T}; a scan needs a few "
-            f"per round and log2(T) = {int(math.log2(T))} rounds (at most {limit} here)",
+            f"your function called {counted.calls} torch operations for T = {T}; a scan needs a "
+            f"few per round and log2(T) = {int(math.log2(T))} rounds (at most {limit} here)",
             "a loop over the time steps is correct but sequential: combine whole shifted "
             "copies of the sequence at once, doubling the shift each round",
         )
@@ -511,6 +543,7 @@ def _ddp_reference(model: Any, loss_fn: Callable, x: Any, y: Any, world_size: in
     return {n: g.numpy() for n, g in total.items()}
 
 
+@checker
 def check_data_parallel_grads(data_parallel_grads: Callable) -> None:
     """Check ``data_parallel_grads(model, loss_fn, x, y, world_size)``: the averaged gradients."""
     name = "data_parallel_grads"

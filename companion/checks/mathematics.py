@@ -18,6 +18,7 @@ from companion.checks._core import (
     assert_all_close,
     assert_close,
     assert_unchanged,
+    checker,
     fail,
     passed,
     require_function,
@@ -31,6 +32,7 @@ from companion.scratch import RNN, softmax_cross_entropy
 PARAM_SHAPES = {"W_xh": "(D, H)", "W_hh": "(H, H)", "b_h": "(H,)", "W_hy": "(H, V)", "b_y": "(V,)"}
 
 
+@checker
 def check_cross_entropy(cross_entropy: Callable) -> None:
     """Check ``cross_entropy(logits, targets)``: mean loss and ``dL/dlogits (N, V)``."""
     name = "cross_entropy"
@@ -87,6 +89,7 @@ def _step_reference(dh, x, h_prev, W_xh, W_hh, b_h) -> tuple[np.ndarray, dict]:
     return h.detach().numpy(), {k: v.grad.numpy() for k, v in leaves.items()}
 
 
+@checker
 def check_step_backward(step_backward: Callable) -> None:
     """Check ``step_backward(dh, x, h_prev, h, W_xh, W_hh)`` against torch's autograd."""
     name = "step_backward"
@@ -159,6 +162,7 @@ RNN_CASES = [
 ]
 
 
+@checker
 def check_bptt_summed(bptt_summed: Callable) -> None:
     """Check ``bptt_summed(params, x, targets, h0)``: summed loss, gradients and ``dL/dh0``."""
     name = "bptt_summed"
@@ -194,6 +198,7 @@ def check_bptt_summed(bptt_summed: Callable) -> None:
     passed(name, len(RNN_CASES))
 
 
+@checker
 def check_rnn_loss_and_grads(rnn_loss_and_grads: Callable) -> None:
     """Check ``rnn_loss_and_grads(params, x, targets, h0)``: mean loss and its gradients."""
     name = "rnn_loss_and_grads"
@@ -237,6 +242,7 @@ def _grad_check(f: Callable, w: np.ndarray, analytic: np.ndarray, eps: float, fl
     return worst
 
 
+@checker
 def check_grad_check(grad_check: Callable) -> None:
     """Check ``grad_check(f, w, analytic, eps=1e-5, floor=1e-4)``: the worst relative error."""
     name = "grad_check"
@@ -305,7 +311,15 @@ def check_grad_check(grad_check: Callable) -> None:
         label = f"case '{case}'"
         w_in = w.copy()
         got = run(name, label, grad_check, f, w_in, analytic.copy())
-        assert_unchanged(name, label, "w", w, w_in)
+        assert_unchanged(
+            name,
+            label,
+            "w",
+            w,
+            w_in,
+            "change one entry of w at a time in place, and restore it: put back the value you "
+            "saved, exactly (moving it by +eps and back can leave a rounding error)",
+        )
         error = as_numbers(got, name, label, "the result")
         if error.shape != () or not np.isfinite(error):
             raise fail(name, label, f"expected one finite number, got {got!r:.60}", hints["equal"])
@@ -337,6 +351,7 @@ def _product_norms(W_hh: np.ndarray, hs: np.ndarray) -> np.ndarray:
     return np.array(norms[::-1])
 
 
+@checker
 def check_jacobian_product_norms(jacobian_product_norms: Callable) -> None:
     """Check ``jacobian_product_norms(W_hh, hs)``: ``||dh_T / dh_k||`` for ``k = 0 .. T``."""
     name = "jacobian_product_norms"

@@ -11,11 +11,14 @@ runs, so that importing :mod:`companion.checks` stays NumPy-only.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import math
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from companion.checks._core import (
     assert_close,
     assert_inputs_unchanged,
     assert_unchanged,
+    checker,
     fail,
     numpy_copies,
     passed,
@@ -86,6 +90,7 @@ def _gru_inputs(x, h, params) -> tuple[Any, Any, dict]:
     )
 
 
+@checker
 def check_gru_cell(gru_cell: Callable) -> None:
     """Check ``gru_cell(x, h, params)``: one GRU step, as ``torch.nn.GRUCell`` computes it."""
     name = "gru_cell"
@@ -115,8 +120,46 @@ def check_gru_cell(gru_cell: Callable) -> None:
     passed(name, len(GRU_CASES))
 
 
+# Where autograd computes gradients: switched off while a hand-derived backward pass runs.
+AUTOGRAD_ENTRY_POINTS = {
+    "torch.autograd": ("grad", "backward"),
+    "torch.Tensor": ("backward",),
+    "torch.autograd.functional": ("jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"),
+    "torch.func": ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd"),
+}
+
+
+@contextlib.contextmanager
+def autograd_switched_off() -> Iterator[list[str]]:
+    """Within the block, no gradient is recorded (``torch.no_grad``) and every entry point of
+    autograd raises ``RuntimeError``; yields the list of the ones that were called."""
+    torch = torch_module()
+    called: list[str] = []
+
+    def switched_off(where: str) -> Callable:
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            called.append(where)
+            raise RuntimeError(
+                f"{where} is switched off here: this exercise asks for the gradients derived "
+                "by hand, with tensor operations only"
+            )
+
+        return refuse
+
+    with contextlib.ExitStack() as stack:
+        for module, attributes in AUTOGRAD_ENTRY_POINTS.items():
+            owner = torch.Tensor if module == "torch.Tensor" else importlib.import_module(module)
+            for attribute in attributes:
+                where = f"{module}.{attribute}"
+                stack.enter_context(mock.patch.object(owner, attribute, switched_off(where)))
+        stack.enter_context(torch.no_grad())
+        yield called
+
+
+@checker
 def check_gru_cell_backward(gru_cell_backward: Callable) -> None:
-    """Check ``gru_cell_backward(dh_new, x, h, params)`` against autograd in float64."""
+    """Check ``gru_cell_backward(dh_new, x, h, params)`` against autograd in float64, with
+    autograd switched off while the candidate runs."""
     name = "gru_cell_backward"
     require_function(gru_cell_backward, name, ("dh_new", "x", "h", "params"))
     rng = np.random.default_rng(51)
@@ -140,7 +183,15 @@ def check_gru_cell_backward(gru_cell_backward: Callable) -> None:
         label = f"case '{case}'"
         xt, ht, pt = _gru_inputs(x, h, params)
         dht = tensor_argument(dh)
-        got = run(name, label, gru_cell_backward, dht, xt, ht, pt)
+        with autograd_switched_off() as called:
+            got = run(name, label, gru_cell_backward, dht, xt, ht, pt)
+        if called:  # the RuntimeError was caught inside the candidate
+            raise fail(
+                name,
+                label,
+                f"your function called {called[0]}, which this exercise rules out",
+                "derive the gradients by the chain rule and compute them with tensor operations",
+            )
         got = as_dict(name, label, got, list(hints), "the result")
         assert_all_close(name, label, "the gradient {key!r}", got, want, hint=hints)
     passed(name, len(GRU_CASES))
@@ -173,6 +224,13 @@ class _TableModel:
         last = tokens[-1] if tokens else self.vocab_size
         return self.table[min(len(tokens), len(self.table) - 1), last].clone()
 
+    def __repr__(self) -> str:
+        return (
+            f"a next-token model over {self.vocab_size} tokens whose log-probabilities, drawn "
+            "at random, depend on the prefix's length and last token: .table[length, last] "
+            "holds them (for the empty prefix, last is the number of tokens)"
+        )
+
 
 class _DictModel:
     """A next-token model given as ``{prefix: probabilities}``; any other prefix: ``default``."""
@@ -186,6 +244,13 @@ class _DictModel:
         tokens = tuple(int(t) for t in prefix)
         self.calls.append(tokens)
         return torch.tensor(self.table.get(tokens, self.default), dtype=torch.float64).log()
+
+    def __repr__(self) -> str:
+        after = "; ".join(f"after {prefix}: {probs}" for prefix, probs in self.table.items())
+        return (
+            f"a next-token model that returns the logarithms of the probabilities {after}; "
+            f"after any other prefix: {self.default}"
+        )
 
 
 def _beam_reference(model: Callable, beam_size: int, max_len: int, eos_id: int):
@@ -221,6 +286,7 @@ def exhaustive_best(model: Callable, vocab_size: int, max_len: int, eos_id: int)
     return best
 
 
+@checker
 def check_beam_search(beam_search: Callable) -> None:
     """Check ``beam_search(next_log_probs, beam_size, max_len, eos_id)``: ``(tokens, score)``."""
     name = "beam_search"
@@ -307,6 +373,7 @@ def assert_close_nan(
     assert_close(name, case, what, array, expected, rtol=1e-9, atol=1e-12, hint=hint)
 
 
+@checker
 def check_per_class_recall(per_class_recall: Callable) -> None:
     """Check ``per_class_recall(logits, labels, num_classes)``: ``(C,)``, NaN for absent classes."""
     name = "per_class_recall"
@@ -393,6 +460,7 @@ def _recursive_reference(model: Callable, window: Any, horizon: int) -> np.ndarr
     return torch.cat(out, dim=1).double().numpy()
 
 
+@checker
 def check_recursive_forecast(recursive_forecast: Callable) -> None:
     """Check ``recursive_forecast(model, window, horizon)``: ``(B, horizon)`` forecasts."""
     name = "recursive_forecast"
@@ -449,6 +517,7 @@ def _attention_reference(query, keys, mask, params) -> tuple[np.ndarray, np.ndar
     return np.einsum("bs,bsk->bk", weights, keys), weights
 
 
+@checker
 def check_additive_attention(additive_attention: Callable) -> None:
     """Check ``additive_attention(query, keys, mask, params)``: ``(context, weights)``."""
     name = "additive_attention"
@@ -520,6 +589,7 @@ def _perplexity_reference(logits: np.ndarray, targets: np.ndarray, mask: np.ndar
     return bits, 2.0**bits
 
 
+@checker
 def check_perplexity(perplexity: Callable) -> None:
     """Check ``perplexity(logits, targets, mask)``: ``(bits per token, perplexity)``."""
     name = "perplexity"
@@ -633,6 +703,7 @@ def _torch_stacked(x: Any, layers: list) -> tuple[np.ndarray, np.ndarray]:
     return output.numpy(), h_n.numpy()
 
 
+@checker
 def check_stacked_gru(stacked_gru: Callable) -> None:
     """Check ``stacked_gru(x, layers, masks)``: ``(output (B, T, H), h_n (L, B, H))``."""
     name = "stacked_gru"
@@ -710,6 +781,7 @@ class _Speller:
         return self.bits_per_char * len(token) + sum(c in "aeiou" for c in token) + self.end
 
 
+@checker
 def check_bits_per_character(bits_per_character: Callable) -> None:
     """Check ``bits_per_character(token_bits, tokens, unknown, spelling_bits)``: a number."""
     name = "bits_per_character"
@@ -796,6 +868,7 @@ def _bidirectional_reference(x: Any, lengths: Any, forward: Any, backward: Any) 
     return output.numpy()
 
 
+@checker
 def check_bidirectional_gru(bidirectional_gru: Callable) -> None:
     """Check ``bidirectional_gru(x, lengths, forward, backward)``: ``(B, T, 2H)``."""
     name = "bidirectional_gru"

@@ -18,6 +18,7 @@ from companion.checks._core import (
     assert_all_close,
     assert_close,
     assert_unchanged,
+    checker,
     fail,
     passed,
     require_function,
@@ -28,6 +29,7 @@ from companion.checks._core import (
 from companion.scratch import Adam, Optimizer, RMSprop, StreamBatcher, softmax
 
 
+@checker
 def check_clip_by_global_norm(clip_by_global_norm: Callable) -> None:
     """Check ``clip_by_global_norm(grads, max_norm)``: ``(clipped grads, norm before)``."""
     name = "clip_by_global_norm"
@@ -110,6 +112,7 @@ def _check_optimizer_step(
     for case, settings, num_steps, zero_first in cases:
         shapes = {"W": (3, 2), "b": (2,)} if "one parameter" not in case else {"w": (1,)}
         params = {k: rng.normal(size=s) for k, s in shapes.items()}
+        arrays = dict(params)  # the arrays themselves, which the step must update in place
         ours = {k: v.copy() for k, v in params.items()}
         optimizer, state = reference(**settings), {}
         for number in range(1, num_steps + 1):
@@ -122,6 +125,16 @@ def _check_optimizer_step(
             optimizer.step(ours, grads)
             for key in shapes:
                 assert_unchanged(name, label, f"grads[{key!r}]", grads[key], given[key])
+                if params.get(key) is not arrays[key]:
+                    raise fail(
+                        name,
+                        label,
+                        f"params[{key!r}] is a new array after the step; expected the array "
+                        "passed in, updated in place",
+                        "change each array itself, as the package's optimisers do: a model may "
+                        "hold the same array elsewhere, and only a change made in it reaches "
+                        "every holder",
+                    )
                 assert_close(
                     name,
                     label,
@@ -135,6 +148,7 @@ def _check_optimizer_step(
     passed(name, len(cases))
 
 
+@checker
 def check_adam_step(adam_step: Callable) -> None:
     """Check ``adam_step(params, grads, state, lr, betas, eps)`` against the package's Adam."""
     cases = [
@@ -154,8 +168,9 @@ def check_adam_step(adam_step: Callable) -> None:
     )
 
 
+@checker
 def check_rmsprop_momentum_step(rmsprop_momentum_step: Callable) -> None:
-    """Check ``rmsprop_momentum_step(params, grads, state, lr, alpha, eps, momentum)``."""
+    """Check ``rmsprop_momentum_step(params, grads, state, lr, alpha, eps, momentum, centered)``."""
     cases = [
         ("the first step", {"momentum": 0.9}, 1, False),
         ("40 steps", {"lr": 1e-2, "momentum": 0.9}, 40, False),
@@ -163,17 +178,33 @@ def check_rmsprop_momentum_step(rmsprop_momentum_step: Callable) -> None:
         ("momentum 0 (plain RMSprop)", {"lr": 1e-2, "momentum": 0.0}, 10, False),
         ("a zero gradient first", {"lr": 1e-2, "momentum": 0.9}, 5, True),
         ("one parameter of shape (1,)", {"lr": 3e-3, "momentum": 0.8}, 20, False),
+        ("centred, the first step", {"momentum": 0.9, "centered": True}, 1, False),
+        ("centred, 30 steps", {"lr": 1e-2, "momentum": 0.9, "centered": True}, 30, False),
+        (
+            "centred, alpha 0.9, momentum 0",
+            {"lr": 0.05, "alpha": 0.9, "momentum": 0.0, "centered": True},
+            10,
+            False,
+        ),
+        (
+            "centred, a zero gradient first",
+            {"lr": 1e-2, "momentum": 0.9, "centered": True},
+            5,
+            True,
+        ),
     ]
     _check_optimizer_step(
         "rmsprop_momentum_step",
         rmsprop_momentum_step,
         RMSprop,
         cases,
-        "the momentum buffer accumulates the *scaled* step g / (sqrt(v) + eps), and the "
-        "buffers of each parameter start at zero",
+        "the momentum buffer accumulates the *scaled* step g / (denominator + eps), and the "
+        "buffers of each parameter start at zero; centred, the denominator estimates the "
+        "standard deviation of the gradient, from two running means with the same alpha",
     )
 
 
+@checker
 def check_xavier_uniform(xavier_uniform: Callable) -> None:
     """Check ``xavier_uniform(fan_in, fan_out, rng)``: shape, bound, variance, seeding."""
     name = "xavier_uniform"
@@ -234,6 +265,7 @@ def check_xavier_uniform(xavier_uniform: Callable) -> None:
     passed(name, count)
 
 
+@checker
 def check_stream_windows(stream_windows: Callable) -> None:
     """Check ``stream_windows(ids, batch_size, seq_len)``: the windows of truncated BPTT."""
     name = "stream_windows"
@@ -283,6 +315,7 @@ def check_stream_windows(stream_windows: Callable) -> None:
     passed(name, len(cases))
 
 
+@checker
 def check_temperature_probs(temperature_probs: Callable) -> None:
     """Check ``temperature_probs(logits, temperature)``: ``softmax(logits / temperature)``."""
     name = "temperature_probs"
