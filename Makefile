@@ -21,7 +21,7 @@ unexport MPLBACKEND
 # regardless. Override, e.g. `make book RUN_ENV=`, to let BLAS take every core.
 RUN_ENV ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: help book test lab clean mathjax chromium venv bench lint exercises handout times
+.PHONY: help book test lab clean mathjax chromium venv bench lint exercises handout times notebooks dist
 
 help:
 	@echo "make book      build the HTML book (every notebook executed) -> _build/html/index.html"
@@ -29,9 +29,11 @@ help:
 	@echo "make lab       open JupyterLab; the .md notebooks open as notebooks"
 	@echo "make bench     run the benchmarks (JSON under benchmarks/results/)"
 	@echo "make exercises regenerate the student notebooks exercises/ from solutions/"
+	@echo "make notebooks every page and exercise as a standalone .ipynb -> _build/notebooks/ (Colab, downloads)"
 	@echo "make handout   zip the student notebooks (.md and .ipynb) -> _build/rnn-exercises.zip"
 	@echo "make times     per-notebook run times of the last make test, against the 120 s budget"
-	@echo "make lint      ruff (lint and format check) over the package and tests; part of make test"
+	@echo "make dist      the package rnn-course as sdist and wheel -> _build/dist/, checked by twine"
+	@echo "make lint      ruff over the package and tests, actionlint over the workflows; part of make test"
 	@echo "make clean     remove builds and caches (keeps .venv; 'make clean-all' removes it)"
 
 venv: $(STAMP)
@@ -44,6 +46,8 @@ $(STAMP): requirements.txt pyproject.toml
 	  echo "error: could not create $(VENV) (on Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# the package was called "companion" before it became rnn-course: drop that old install
+	$(BIN)/python -m pip uninstall --quiet -y companion 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
@@ -77,18 +81,19 @@ book: $(STAMP) mathjax
 
 # Phase 1: package tests and every notebook (nbval), two workers, one notebook per worker at a
 # time. Phase 2: the HTML book built from the notebooks phase 1 executed, then a browser.
-test: $(STAMP) mathjax chromium lint
+test: $(STAMP) mathjax chromium lint notebooks
 	rm -rf _build/executed
 	$(RUN_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not html" \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-kernel-startup-timeout=180 --durations=15 \
 	  --junitxml=_build/test-report.xml
 	$(RUN_ENV) $(BIN)/python -m pytest -m html tests/test_book_html.py
 
+# JupyterLab on the repository root, with the settings Binder uses (binder/overrides.json):
+# .md pages open as notebooks (jupytext), no news pop-up. jupyterlab-myst renders the MyST.
 lab: $(STAMP)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
-	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' \
-	  > $(VENV)/share/jupyter/lab/settings/overrides.json
-	$(BIN)/jupyter lab
+	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
@@ -99,17 +104,35 @@ times: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/python -m companion.exercises
 
-# The student pack: the generated notebooks as MyST Markdown and as .ipynb, with their README.
-handout: exercises
+# Standalone notebooks (a setup cell that installs the package, MyST turned into Markdown that
+# plain Jupyter renders): what the Colab buttons open, from the branch the workflow publishes.
+notebooks: $(STAMP)
+	rm -rf _build/notebooks
+	$(BIN)/python book/_ext/standalone_notebooks.py _build/notebooks
+
+# The student pack: the exercise notebooks as MyST Markdown and as standalone .ipynb (they
+# install the package when it is missing and render in plain Jupyter), with their README.
+handout: exercises notebooks
 	rm -rf _build/handout _build/rnn-exercises.zip && mkdir -p _build/handout/rnn-exercises
-	cp exercises/*.md _build/handout/rnn-exercises/
-	cd _build/handout/rnn-exercises && for f in [0-9]*.md; do ../../../$(BIN)/jupytext --quiet --to ipynb "$$f"; done
+	cp exercises/*.md _build/notebooks/exercises/*.ipynb _build/handout/rnn-exercises/
 	cd _build/handout && $(CURDIR)/$(BIN)/python -m zipfile -c ../rnn-exercises.zip rnn-exercises
 	@echo "The student pack: $(CURDIR)/_build/rnn-exercises.zip"
 
+# The package alone (distribution rnn-course, import name companion): sdist and wheel, built
+# offline with the backend pinned in requirements.txt (--no-isolation), the wheel from the sdist.
+DIST_DIR ?= _build/dist
+dist: $(STAMP)
+	@mkdir -p $(DIST_DIR) && rm -f $(DIST_DIR)/*.whl $(DIST_DIR)/*.tar.gz
+	$(BIN)/python -m build --no-isolation --outdir $(DIST_DIR) .
+	$(BIN)/twine check --strict $(DIST_DIR)/*
+
+# actionlint from its wheel, which ships the binary; shellcheck and pyflakes are left out so
+# that the result does not depend on what else a machine has installed.
+ACTIONLINT_FLAGS := -shellcheck= -pyflakes=
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests benchmarks conftest.py book/_ext
 	$(BIN)/ruff format --check companion tests benchmarks conftest.py book/_ext
+	$(BIN)/actionlint $(ACTIONLINT_FLAGS) .github/workflows/*.yml
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

@@ -33,9 +33,9 @@ def _babel_dates():
     try:
         import babel
         import babel.dates
-    except ImportError as err:  # an optional dependency: pip install companion[data]
+    except ImportError as err:  # an optional dependency: pip install rnn-course[data]
         raise ImportError(
-            "the dates are written by babel; install it (pip install 'companion[data]')"
+            "the dates are written by babel; install it (pip install 'rnn-course[data]')"
         ) from err
     return babel
 

@@ -44,10 +44,10 @@ class Split(NamedTuple):
 def _statsmodels_datasets():
     try:
         from statsmodels import datasets
-    except ImportError as err:  # an optional dependency: pip install companion[data]
+    except ImportError as err:  # an optional dependency: pip install rnn-course[data]
         raise ImportError(
             "the time series come from statsmodels.datasets; install statsmodels "
-            "(pip install 'companion[data]')"
+            "(pip install 'rnn-course[data]')"
         ) from err
     return datasets
 
