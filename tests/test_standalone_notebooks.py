@@ -111,6 +111,19 @@ def test_doc_links_point_into_the_published_book(site):
         convert(site, "{doc}`no-such-page`")
 
 
+def test_markdown_links_to_pages_point_into_the_published_book(site):
+    url = "https://rnn-course.github.io/rnn-from-scratch-to-gpu/book/03-math/01-forward.html"
+    title = site.title("book/03-math/01-forward")
+    assert convert(site, "See [](01-forward.md).") == f"See [{title}]({url})."
+    assert convert(site, "[the pass](../03-math/01-forward.md#the-setting)") == (
+        f"[the pass]({url}#the-setting)"
+    )
+    kept = "[PyTorch](https://pytorch.org/docs/stable/nn.md) and [below](#the-setting)"
+    assert convert(site, kept) == kept
+    with pytest.raises(ValueError, match="no page 'book/03-math/gone'"):
+        convert(site, "[](gone.md)")
+
+
 def test_citations_name_authors_and_years(site):
     refs = "https://rnn-course.github.io/rnn-from-scratch-to-gpu/book/appendix/references.html"
     assert (

@@ -77,6 +77,8 @@ DIRECTIVE_START = re.compile(r"^(\s*)(:{3,}|`{3,})\{([a-z-]+)\}\s*(.*)$")
 LABELLED_MATH = re.compile(r"\$\$\n((?:(?!\$\$).)*?)\n\$\$ *\(([\w:-]+)\)", re.DOTALL)
 TARGET = re.compile(r"^\(([\w:-]+)\)=\s*$", re.MULTILINE)
 EXPLICIT = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)
+# A Markdown link to another page of the book by its source: [text](../03-math/01-forward.md)
+PAGE_LINK = re.compile(r"\[([^\]]*)\]\(((?![a-z]+:)[^)\s#]+)\.md(#[^)\s]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,14 @@ class Converter:
         text = LABELLED_MATH.sub(self._labelled_math, text)
         text = TARGET.sub(lambda m: f'<a id="{m.group(1)}"></a>', text)
         text = ROLE.sub(self._role, text)
+        text = PAGE_LINK.sub(self._page_link, text)
         return text
+
+    def _page_link(self, match: re.Match) -> str:
+        text, target, anchor = match.groups()
+        docname = _normal(self.folder, target)
+        url = self.site.url(docname, (anchor or "#")[1:])
+        return f"[{text or self.site.title(docname)}]({url})"
 
     # -- directives ------------------------------------------------------------------------
 
