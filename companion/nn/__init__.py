@@ -1,7 +1,8 @@
 """PyTorch code of the course: recurrent layers written by hand, and the task models.
 
 * :mod:`~companion.nn.recurrent`: :class:`RNN`, :class:`LSTM`, :class:`GRU`, drop-ins for
-  ``torch.nn.RNN/LSTM/GRU`` (same arguments, parameters and return values).
+  ``torch.nn.RNN/LSTM/GRU`` (same arguments, parameters and return values), and the
+  exceptions they raise, :class:`RecurrentInputError` and :class:`ArgumentTypeError`.
 * :mod:`~companion.nn.charlm`: :class:`CharLM`, the character language model (chapter 5).
 * :mod:`~companion.nn.classifier`: :class:`SequenceClassifier` for variable-length sequences.
 * :mod:`~companion.nn.forecaster`: :class:`Forecaster`, many-to-one and multi-step forecasts.
@@ -17,7 +18,7 @@ from companion.nn.charlm import CharLM
 from companion.nn.classifier import SequenceClassifier
 from companion.nn.forecaster import Forecaster
 from companion.nn.mingru import MinGRU
-from companion.nn.recurrent import GRU, LSTM, RNN
+from companion.nn.recurrent import GRU, LSTM, RNN, ArgumentTypeError, RecurrentInputError
 from companion.nn.scan import linear_recurrence_loop, linear_recurrence_scan
 from companion.nn.seq2seq import AdditiveAttention, Seq2Seq
 from companion.nn.transformer import TransformerClassifier
@@ -26,6 +27,8 @@ __all__ = [
     "RNN",
     "LSTM",
     "GRU",
+    "RecurrentInputError",
+    "ArgumentTypeError",
     "CharLM",
     "SequenceClassifier",
     "Forecaster",

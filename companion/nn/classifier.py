@@ -6,7 +6,7 @@ last hidden state, not from the state after the padding. Two ways to get it:
 
 * *packing* (``backend="torch"``): ``pack_padded_sequence`` tells the layer each length, and
   it stops every sequence at its end; the final state it returns is the right one;
-* *gathering* (``backend="companion"``, whose layers take no packed input): run the padded
+* *gathering* (``backend="companion"``): run the padded
   batch through, then pick the output at time step ``length - 1`` of each sequence with
   ``gather``. The padding comes after the tokens, so it cannot change those outputs. A
   backward direction would start in the padding, so this backend is one-directional.

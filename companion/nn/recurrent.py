@@ -14,14 +14,54 @@ columns: 1 for the RNN, 4 for the LSTM, 3 for the GRU), every layer does two thi
    element-wise gate arithmetic remain: :meth:`RecurrentBase._step`, the one method in
    which the RNN, the LSTM and the GRU differ.
 
-Everything else (stacking layers, dropout between them, checking the input and the
-initial state, batch-first or time-first layouts, unbatched input, packed sequences) is
-shared, in :class:`RecurrentBase`.
+Everything else (stacking layers, dropout between them, the backward direction, the LSTM's
+projection, checking the input and the initial state, batch-first or time-first layouts,
+unbatched input, packed sequences) is shared, in :class:`RecurrentBase`.
+
+What is supported (this is the one place that says it):
+
+* Every constructor argument of ``torch.nn.RNN/LSTM/GRU``: ``input_size``, ``hidden_size``,
+  ``num_layers``, ``nonlinearity`` (RNN), ``bias``, ``batch_first``, ``dropout``,
+  ``bidirectional``, ``proj_size`` (LSTM), ``device``, ``dtype``. Their types are checked as
+  torch checks them, and more strictly where torch converts silently: sizes must be ints
+  (not bools), ``bias``, ``batch_first`` and ``bidirectional`` must be bools.
+* Input: a padded minibatch, time-first or batch-first; one unbatched sequence ``(T, D)``;
+  a ``PackedSequence``, sorted or not; with or without ``hx``. The backward direction of a
+  bidirectional layer starts each packed sequence at its own last step, as torch's does.
+  ``dropout`` acts between layers in training mode and, on the CPU, draws the same random
+  numbers as ``torch.nn`` under the same seed.
+* The module API: parameters registered in torch's order under torch's names (``_reverse``
+  for the backward direction, ``weight_hr_l{k}`` for the projection), ``state_dict`` loads
+  in both directions, ``reset_parameters()``, the same ``repr``, and the attributes
+  ``mode``, ``proj_size``, ``all_weights``, ``_flat_weights``, ``_flat_weights_names`` and
+  ``flatten_parameters()`` (a no-op: there is nothing to flatten). Parametrizations such as
+  ``torch.nn.utils.parametrizations.weight_norm`` work, since every forward pass reads the
+  weights by name. ``torch.compile`` gives the same outputs and gradients as the module
+  run eagerly (tested with the ``aot_eager`` backend); a padded minibatch compiles into one
+  graph, packed input with graph breaks (its batch sizes become Python ints).
+* Errors: an input or initial state that does not fit raises :class:`RecurrentInputError`,
+  which is both a ``ValueError`` and a ``RuntimeError`` (torch raises one or the other,
+  depending on the mistake); a constructor argument of the wrong type raises
+  :class:`ArgumentTypeError`, both a ``TypeError`` (as in torch) and a ``ValueError``; an
+  argument of the right type but a wrong value raises ``ValueError``, as in torch; an
+  ``input`` or ``hx`` that is not a tensor (or, for the LSTM, not a pair) ``TypeError``.
+
+What is not supported:
+
+* ``torch.jit.script`` fails: the layers are Python code that TorchScript cannot compile
+  (TorchScript is deprecated; ``torch.compile`` and ``torch.export`` replace it).
+* ``torch.jit.trace`` records the loop over time unrolled, so the traced module accepts
+  only the sequence length it was traced with (any batch size), and a trace made with
+  packed input only the lengths it was traced with.
+* Mixed precision by autocast: the input must have the dtype of the weights.
+* Fused kernels: the layers run one PyTorch operation after another at every time step,
+  without the fused kernels ``torch.nn`` calls (cuDNN on a GPU).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import torch
@@ -32,17 +72,57 @@ from torch.nn.utils.rnn import PackedSequence
 State = tuple[Tensor, ...]  # (h,) for the RNN and the GRU, (h, c) for the LSTM
 
 
+class RecurrentInputError(ValueError, RuntimeError):
+    """An input or initial state that does not fit the layer (shape, length, dtype, device).
+
+    Both a ``ValueError`` and a ``RuntimeError``: ``torch.nn``'s layers raise one or the
+    other for the same mistakes, so code written to catch either keeps working.
+    """
+
+
+class ArgumentTypeError(TypeError, ValueError):
+    """A constructor argument of the wrong type, such as ``bias="False"`` or ``input_size=2.5``.
+
+    A ``TypeError``, as ``torch.nn`` raises, and a ``ValueError`` for code that treats every
+    bad argument alike.
+    """
+
+
+def _check_bool(name: str, value: object) -> bool:
+    """``value`` if it is a bool; a string or a number is refused, not converted."""
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(
+            f"{name}: expected a bool (True or False), got {value!r} of type {type(value).__name__}"
+        )
+    return value
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an int (not a bool) of at least ``minimum``."""
+    expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(
+            f"{name}: expected {expected}, got {value!r} of type {type(value).__name__}"
+        )
+    if value < minimum:
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return value
+
+
 class RecurrentBase(nn.Module):
     """What every recurrent layer shares; a subclass supplies only :meth:`_step`.
 
     Subclasses set ``gate_count`` (blocks of ``H`` rows in the weight matrices),
-    ``state_names`` (``("h",)`` or ``("h", "c")``) and ``fold_hidden_bias`` (whether
-    ``bias_hh`` can be added once, in the input projection, instead of at every step).
+    ``state_names`` (``("h",)`` or ``("h", "c")``), ``fold_hidden_bias`` (whether
+    ``bias_hh`` can be added once, in the input projection, instead of at every step) and
+    ``projectable`` (whether ``proj_size`` is allowed: the LSTM only). The module docstring
+    says what is supported.
     """
 
     gate_count: int
     state_names: tuple[str, ...] = ("h",)
     fold_hidden_bias: bool = True
+    projectable: bool = False
 
     def __init__(
         self,
@@ -55,55 +135,75 @@ class RecurrentBase(nn.Module):
         bidirectional: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        *,
+        proj_size: int | None = None,
     ) -> None:
         super().__init__()
-        name = type(self).__name__
-        for arg, value in (
-            ("input_size", input_size),
-            ("hidden_size", hidden_size),
-            ("num_layers", num_layers),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{arg}: expected a positive int, got {value!r}")
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, (int, float))
-            or not (0 <= dropout <= 1)
-        ):
-            raise ValueError(f"dropout: expected a number in [0, 1], got {dropout!r}")
-        if bidirectional:
-            raise NotImplementedError(
-                f"companion.nn.{name} runs in one direction only; use torch.nn.{name} "
-                "for bidirectional=True"
+        if proj_size is not None and not self.projectable:  # torch's words, then ours
+            raise ValueError(
+                "proj_size argument is only supported for LSTM, not RNN or GRU: "
+                f"companion.nn.{type(self).__name__} has no projection, got proj_size="
+                f"{proj_size!r}"
             )
+        self.input_size = _check_int("input_size", input_size, 1)
+        self.hidden_size = _check_int("hidden_size", hidden_size, 1)
+        self.num_layers = _check_int("num_layers", num_layers, 1)
+        self.bias = _check_bool("bias", bias)
+        self.batch_first = _check_bool("batch_first", batch_first)
+        self.bidirectional = _check_bool("bidirectional", bidirectional)
+        self.proj_size = _check_int("proj_size", 0 if proj_size is None else proj_size, 0)
+        if self.proj_size >= hidden_size:
+            raise ValueError(
+                "proj_size has to be smaller than hidden_size: expected an int in "
+                f"[0, {hidden_size}), got {self.proj_size}"
+            )
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+            raise ArgumentTypeError(
+                f"dropout: expected a number in [0, 1], got {dropout!r} of type "
+                f"{type(dropout).__name__}"
+            )
+        if not 0 <= dropout <= 1:
+            raise ValueError(f"dropout: expected a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:
             warnings.warn(  # as torch.nn does: dropout acts between layers only
                 f"dropout={dropout} has no effect with num_layers=1: it is applied to the "
                 "outputs of every layer except the last",
                 stacklevel=2,
             )
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
-        self.bidirectional = False
 
-        # Registered in torch's order, so that parameters() lists them as torch.nn does.
+        # Registered in torch's order, so that parameters() lists them as torch.nn does:
+        # layer by layer, the forward direction before the backward one ("_reverse").
         factory = {"device": device, "dtype": dtype}
         rows = self.gate_count * hidden_size
+        h_size = self._state_size("h")
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
         for k in range(num_layers):
-            layer_input = input_size if k == 0 else hidden_size
-            shapes = {
-                f"weight_ih_l{k}": (rows, layer_input),
-                f"weight_hh_l{k}": (rows, hidden_size),
-            }
-            if self.bias:
-                shapes |= {f"bias_ih_l{k}": (rows,), f"bias_hh_l{k}": (rows,)}
-            for param_name, shape in shapes.items():
-                self.register_parameter(param_name, nn.Parameter(torch.empty(shape, **factory)))
+            layer_input = input_size if k == 0 else h_size * self.num_directions
+            for suffix in ("", "_reverse")[: self.num_directions]:
+                shapes = {
+                    f"weight_ih_l{k}{suffix}": (rows, layer_input),
+                    f"weight_hh_l{k}{suffix}": (rows, h_size),
+                }
+                if self.bias:
+                    shapes |= {f"bias_ih_l{k}{suffix}": (rows,), f"bias_hh_l{k}{suffix}": (rows,)}
+                if self.proj_size:
+                    shapes[f"weight_hr_l{k}{suffix}"] = (self.proj_size, hidden_size)
+                for param_name, shape in shapes.items():
+                    self.register_parameter(param_name, nn.Parameter(torch.empty(shape, **factory)))
+                self._flat_weights_names.extend(shapes)
+                self._all_weights.append(list(shapes))
         self.reset_parameters()
+
+    @property
+    def num_directions(self) -> int:
+        """2 for a bidirectional layer, else 1."""
+        return 2 if self.bidirectional else 1
+
+    def _state_size(self, state_name: str) -> int:
+        """Features of one state: ``proj_size`` for a projected ``h``, else ``H``."""
+        return self.proj_size if state_name == "h" and self.proj_size else self.hidden_size
 
     def reset_parameters(self) -> None:
         """Every weight and bias uniform in ``[-1/sqrt(H), 1/sqrt(H)]``, as in torch.nn."""
@@ -111,8 +211,29 @@ class RecurrentBase(nn.Module):
         for weight in self.parameters():
             nn.init.uniform_(weight, -bound, bound)
 
+    # ------------------------------------------------------- torch.nn's module API
+
+    @property
+    def all_weights(self) -> list[list[Tensor]]:
+        """The weights of every layer and direction, one list each, as ``torch.nn``'s."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        """Every weight in ``_flat_weights_names`` order, read now (parametrizations included)."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do: a no-op kept for code written for ``torch.nn``'s layers.
+
+        ``torch.nn`` copies its weights into one block of memory for cuDNN; these layers
+        use every weight where it is.
+        """
+
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -121,6 +242,8 @@ class RecurrentBase(nn.Module):
             text += ", batch_first=True"
         if self.dropout:
             text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
         return text
 
     # ------------------------------------------------------------------ forward
@@ -128,20 +251,30 @@ class RecurrentBase(nn.Module):
     def forward(
         self, input: Tensor | PackedSequence, hx: Tensor | State | None = None
     ) -> tuple[Tensor | PackedSequence, Tensor | State]:
-        """Run every layer over whole sequences.
+        """Run every layer, in each direction, over whole sequences.
 
         Args:
             input: ``(B, T, D)`` if ``batch_first`` else ``(T, B, D)``; ``(T, D)`` for one
                 unbatched sequence; or a ``PackedSequence`` of sequences of several lengths.
-            hx: the initial state of every layer, ``(num_layers, B, H)`` (``(num_layers, H)``
-                for unbatched input); for the LSTM a tuple ``(h_0, c_0)`` of two such
-                tensors. Zeros if ``None``. Always layer-first, whatever ``batch_first``.
+            hx: the initial state of every layer and direction, ``(num_layers *
+                num_directions, B, H_out)`` (without ``B`` for unbatched input), where
+                ``H_out`` is ``proj_size`` for a projected LSTM and ``H`` otherwise; for the
+                LSTM a tuple ``(h_0, c_0)``, with ``c_0`` of ``H`` features. Zeros if
+                ``None``. Always layer-first, whatever ``batch_first``; forward direction
+                before backward within a layer.
 
         Returns:
             ``(output, h_n)``, or ``(output, (h_n, c_n))`` for the LSTM: ``output`` holds
             the last layer's hidden state at every time step, in the layout of ``input``
-            with ``H`` features; ``h_n`` (and ``c_n``) the state of every layer after the
-            last time step of each sequence, shaped like ``hx``.
+            with ``num_directions * H_out`` features (forward, then backward); ``h_n`` (and
+            ``c_n``) the state of every layer and direction after its last step on each
+            sequence (for the backward direction, after the first time step), shaped like
+            ``hx``.
+
+        Raises:
+            RecurrentInputError: ``input`` or ``hx`` of the wrong shape, dtype or device, or
+                empty sequences.
+            TypeError: ``input`` or ``hx`` of the wrong type.
         """
         packed = isinstance(input, PackedSequence)
         if packed:
@@ -164,16 +297,23 @@ class RecurrentBase(nn.Module):
         for k in range(self.num_layers):
             if k > 0 and self.dropout > 0:
                 data = F.dropout(data, self.dropout, self.training)
-            data, final = self._layer(k, data, batch_sizes, tuple(s[k] for s in state))
-            finals.append(final)
-        last = tuple(torch.stack(layers) for layers in zip(*finals, strict=True))  # (L, B, H) each
+            outputs = []
+            for direction in range(self.num_directions):  # forward, then backward
+                index = k * self.num_directions + direction
+                output, final = self._layer(
+                    k, data, batch_sizes, tuple(s[index] for s in state), reverse=direction == 1
+                )
+                outputs.append(output)
+                finals.append(final)
+            data = torch.cat(outputs, dim=1) if len(outputs) > 1 else outputs[0]
+        last = tuple(torch.stack(layers) for layers in zip(*finals, strict=True))  # (L*D, B, H)
 
         if packed:
             if input.unsorted_indices is not None:
                 last = tuple(s.index_select(1, input.unsorted_indices) for s in last)
             output = PackedSequence(data, sizes, input.sorted_indices, input.unsorted_indices)
         else:
-            output = data.view(steps, batch, self.hidden_size)
+            output = data.view(steps, batch, data.shape[-1])
             if not batched:
                 output, last = output.squeeze(1), tuple(s.squeeze(1) for s in last)
             elif self.batch_first:
@@ -181,22 +321,18 @@ class RecurrentBase(nn.Module):
         return output, last if len(last) > 1 else last[0]
 
     def _layer(
-        self, k: int, data: Tensor, batch_sizes: list[int], state: State
+        self, k: int, data: Tensor, batch_sizes: list[int], state: State, reverse: bool = False
     ) -> tuple[Tensor, State]:
-        """One layer over every time step.
+        """One layer, in one direction, over every time step.
 
         ``data`` holds the layer's input as ``(N, D_k)`` rows in time-major order: the
         ``batch_sizes[t]`` sequences still running at step ``t`` (a padded batch has
         ``B`` at every step). Returns the hidden states in the same layout, ``(N, H)``,
-        and the state after each sequence's last step.
+        and the state after each sequence's last step. With ``reverse`` the layer reads
+        time backwards, and each packed sequence starts at its own last step.
         """
-        weight_ih, weight_hh = getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}")
-        bias_ih, bias_hh = (
-            (getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}"))
-            if self.bias
-            else (None, None)
-        )
-        if self.fold_hidden_bias and self.bias:
+        weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = self._weights(k, reverse)
+        if self.fold_hidden_bias and bias_ih is not None:
             bias_ih, bias_hh = bias_ih + bias_hh, None  # the cell only ever uses their sum
 
         # 1. The input projection of every time step: one (N, D_k) x (D_k, G*H) product.
@@ -208,30 +344,64 @@ class RecurrentBase(nn.Module):
         # 2. The recurrence. split() and cat() keep autograd's bookkeeping to one node each
         # (indexing x_proj[t] would make every step's backward write a full-size gradient).
         W_hh = weight_hh.T  # (H, G*H), a view
+        W_hr = None if weight_hr is None else weight_hr.T  # (H, P): the LSTM's projection
+        steps = x_proj.split(batch_sizes)
+        if reverse:
+            steps = steps[::-1]  # the last step first
+        # Start with the rows of the first step read: all B forwards; backwards over packed
+        # input, only the sequences as long as the longest (the others start later).
+        initial, state = state, tuple(s[: steps[0].shape[0]] for s in state)
         outputs, finished = [], []
-        for x_proj_t in x_proj.split(batch_sizes):
-            rows = x_proj_t.shape[0]
-            if rows < state[0].shape[0]:  # packed input: some sequences have ended
+        for x_proj_t in steps:
+            rows, running = x_proj_t.shape[0], state[0].shape[0]
+            if rows < running:  # packed input, forwards: some sequences have ended
                 finished.append(tuple(s[rows:] for s in state))
                 state = tuple(s[:rows] for s in state)
+            elif rows > running:  # packed input, backwards: some sequences start here
+                state = tuple(
+                    torch.cat((s, s0[running:rows])) for s, s0 in zip(state, initial, strict=True)
+                )
             state = self._step(x_proj_t, state, W_hh, bias_hh)
+            if W_hr is not None:  # h_t = (o_t * tanh(c_t)) W_hr, of proj_size features
+                state = (state[0] @ W_hr, *state[1:])
             outputs.append(state[0])
+        if reverse:
+            outputs.reverse()  # back in time order
         # Sequences that end early sit at the bottom rows: put them back below the others.
         final = tuple(torch.cat(parts) for parts in zip(state, *reversed(finished), strict=True))
         return torch.cat(outputs), final
+
+    def _weights(
+        self, k: int, reverse: bool
+    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None, Tensor | None]:
+        """``weight_ih, weight_hh, bias_ih, bias_hh, weight_hr`` of layer ``k``, one direction.
+
+        Read by name at every call, so parametrizations (such as weight normalisation)
+        apply. A bias is ``None`` without ``bias``, ``weight_hr`` without ``proj_size``.
+        """
+        suffix = f"_l{k}_reverse" if reverse else f"_l{k}"
+        return (
+            getattr(self, "weight_ih" + suffix),
+            getattr(self, "weight_hh" + suffix),
+            getattr(self, "bias_ih" + suffix) if self.bias else None,
+            getattr(self, "bias_hh" + suffix) if self.bias else None,
+            getattr(self, "weight_hr" + suffix) if self.proj_size else None,
+        )
 
     def _step(self, x_proj_t: Tensor, state: State, W_hh: Tensor, b_hh: Tensor | None) -> State:
         """One time step of the cell.
 
         Args:
             x_proj_t: ``(B, G*H)``, the input projection ``x_t @ W_ih + b`` of this step.
-            state: the state after the previous step, ``(h,)`` or ``(h, c)``, each ``(B, H)``.
+            state: the state after the previous step, ``(h,)`` or ``(h, c)``, each ``(B, H)``
+                (``h`` of ``proj_size`` features in a projected LSTM).
             W_hh: ``(H, G*H)``, the recurrent weights in the row-vector convention.
             b_hh: ``(G*H,)`` when ``fold_hidden_bias`` is false and the layer has biases;
                 otherwise ``None`` (already inside ``x_proj_t``).
 
         Returns:
-            the new state, hidden state first.
+            the new state, hidden state first (before the LSTM's projection, which
+            :meth:`_layer` applies).
         """
         raise NotImplementedError
 
@@ -245,7 +415,7 @@ class RecurrentBase(nn.Module):
             )
         layout = "(B, T, D)" if self.batch_first else "(T, B, D)"
         if input.dim() not in (2, 3):
-            raise ValueError(
+            raise RecurrentInputError(
                 f"input: expected a 3-D tensor {layout} (batch_first={self.batch_first}) or a "
                 f"2-D tensor (T, D) for one unbatched sequence, got shape {tuple(input.shape)}"
             )
@@ -253,7 +423,7 @@ class RecurrentBase(nn.Module):
         batched = input.dim() == 3
         x = input if batched else input.unsqueeze(1)
         if x.shape[1 if self.batch_first and batched else 0] == 0:
-            raise ValueError(
+            raise RecurrentInputError(
                 f"input: the sequences are empty (T = 0), shape {tuple(input.shape)}; "
                 "a recurrent layer needs at least one time step"
             )
@@ -263,12 +433,12 @@ class RecurrentBase(nn.Module):
         """The last dimension, dtype and device of an input tensor against the weights."""
         weight = self.weight_ih_l0
         if x.shape[-1] != self.input_size:
-            raise ValueError(
+            raise RecurrentInputError(
                 f"{name}: expected {layout} with D = input_size = {self.input_size} features, "
                 f"got shape {tuple(x.shape)}"
             )
         if x.dtype != weight.dtype or x.device != weight.device:
-            raise ValueError(
+            raise RecurrentInputError(
                 f"{name}: expected a {weight.dtype} tensor on {weight.device} like the layer's "
                 f"weights, got {x.dtype} on {x.device} (move one of them with .to())"
             )
@@ -276,23 +446,31 @@ class RecurrentBase(nn.Module):
     def _initial_state(
         self, hx: Tensor | State | None, data: Tensor, batch: int, batched: bool
     ) -> State:
-        """The initial state as a tuple of ``(num_layers, B, H)`` tensors."""
-        shape = (self.num_layers, batch, self.hidden_size)
+        """The initial state as a tuple of ``(num_layers * num_directions, B, H)`` tensors."""
+        layers = self.num_layers * self.num_directions
         if hx is None:
-            return tuple(data.new_zeros(shape) for _ in self.state_names)
+            return tuple(
+                data.new_zeros(layers, batch, self._state_size(name)) for name in self.state_names
+            )
         parts = self._split_hx(hx)
-        expected = shape if batched else (self.num_layers, self.hidden_size)
-        names = "(num_layers, B, H)" if batched else "(num_layers, H) for unbatched input"
+        layer_names = "num_layers * 2" if self.bidirectional else "num_layers"
         for state_name, part in zip(self.state_names, parts, strict=True):
             label = "hx" if len(parts) == 1 else f"hx ({state_name}_0)"
             if not isinstance(part, Tensor):
                 raise TypeError(f"{label}: expected a torch.Tensor, got {type(part).__name__}")
+            size = self._state_size(state_name)
+            size_name = "proj_size" if size != self.hidden_size else "H"
+            if batched:
+                expected, names = (layers, batch, size), f"({layer_names}, B, {size_name})"
+            else:
+                expected = (layers, size)
+                names = f"({layer_names}, {size_name}) for unbatched input"
             if tuple(part.shape) != expected:
-                raise ValueError(
+                raise RecurrentInputError(
                     f"{label}: expected shape {names} = {expected}, got {tuple(part.shape)}"
                 )
             if part.dtype != data.dtype or part.device != data.device:
-                raise ValueError(
+                raise RecurrentInputError(
                     f"{label}: expected a {data.dtype} tensor on {data.device} like the input, "
                     f"got {part.dtype} on {part.device}"
                 )
@@ -315,8 +493,10 @@ class RNN(RecurrentBase):
 
     Arguments as ``torch.nn.RNN``: ``input_size`` (``D``), ``hidden_size`` (``H``),
     ``num_layers``, ``nonlinearity`` (``"tanh"`` or ``"relu"``), ``bias``, ``batch_first``,
-    ``dropout`` (between layers, in training mode). ``bidirectional=True`` is not supported.
-    ``b`` is ``bias_ih + bias_hh``; see :meth:`RecurrentBase.forward` for the shapes.
+    ``dropout`` (between layers, in training mode), ``bidirectional``, ``device``,
+    ``dtype``; ``proj_size`` is refused with torch's ``ValueError``. ``b`` is ``bias_ih +
+    bias_hh``; see :meth:`RecurrentBase.forward` for the shapes and the module docstring
+    for what is and is not supported.
     """
 
     gate_count = 1
@@ -333,10 +513,15 @@ class RNN(RecurrentBase):
         bidirectional: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        *,
+        proj_size: int | None = None,
     ) -> None:
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+        if nonlinearity not in ("tanh", "relu"):  # torch's words first
+            raise ValueError(
+                f"nonlinearity: Unknown nonlinearity {nonlinearity!r}, expected 'tanh' or 'relu'"
+            )
         self.nonlinearity = nonlinearity
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(
             input_size,
             hidden_size,
@@ -347,6 +532,7 @@ class RNN(RecurrentBase):
             bidirectional,
             device,
             dtype,
+            proj_size=proj_size,
         )
 
     def _step(self, x_proj_t: Tensor, state: State, W_hh: Tensor, b_hh: Tensor | None) -> State:
@@ -360,12 +546,17 @@ class LSTM(RecurrentBase):
 
     Arguments as ``torch.nn.LSTM``: ``input_size`` (``D``), ``hidden_size`` (``H``),
     ``num_layers``, ``bias``, ``batch_first``, ``dropout`` (between layers, in training
-    mode). ``bidirectional=True`` and ``proj_size > 0`` are not supported. The state is the
-    pair ``(h, c)``: ``hx=(h_0, c_0)`` in, ``(output, (h_n, c_n))`` out.
+    mode), ``bidirectional``, ``proj_size``, ``device``, ``dtype``. The state is the pair
+    ``(h, c)``: ``hx=(h_0, c_0)`` in, ``(output, (h_n, c_n))`` out. With ``proj_size = P >
+    0`` the hidden state is projected, ``h_t = (o_t * tanh(c_t)) W_hr`` with ``W_hr =
+    weight_hr_l{k}.T`` of shape ``(H, P)``, so ``h`` and the output have ``P`` features
+    and ``c`` keeps ``H``. See the module docstring for what is and is not supported.
     """
 
     gate_count = 4
     state_names = ("h", "c")
+    projectable = True
+    mode = "LSTM"
 
     def __init__(
         self,
@@ -380,11 +571,6 @@ class LSTM(RecurrentBase):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if proj_size:
-            raise NotImplementedError(
-                "companion.nn.LSTM has no projection; use torch.nn.LSTM for proj_size > 0"
-            )
-        self.proj_size = 0
         super().__init__(
             input_size,
             hidden_size,
@@ -395,6 +581,7 @@ class LSTM(RecurrentBase):
             bidirectional,
             device,
             dtype,
+            proj_size=proj_size,
         )
 
     def _step(self, x_proj_t: Tensor, state: State, W_hh: Tensor, b_hh: Tensor | None) -> State:
@@ -412,12 +599,15 @@ class GRU(RecurrentBase):
 
     Arguments as ``torch.nn.GRU``: ``input_size`` (``D``), ``hidden_size`` (``H``),
     ``num_layers``, ``bias``, ``batch_first``, ``dropout`` (between layers, in training
-    mode). ``bidirectional=True`` is not supported. The reset gate multiplies
-    ``h_{t-1} W_hn + b_hn``, bias included, as in PyTorch, so ``bias_hh`` stays in the step.
+    mode), ``bidirectional``, ``device``, ``dtype``; ``proj_size`` is refused with torch's
+    ``ValueError``. The reset gate multiplies ``h_{t-1} W_hn + b_hn``, bias included, as in
+    PyTorch, so ``bias_hh`` stays in the step. See the module docstring for what is and is
+    not supported.
     """
 
     gate_count = 3
     fold_hidden_bias = False
+    mode = "GRU"
 
     def _step(self, x_proj_t: Tensor, state: State, W_hh: Tensor, b_hh: Tensor | None) -> State:
         (h,) = state

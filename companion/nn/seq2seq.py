@@ -209,8 +209,7 @@ class Seq2Seq(nn.Module):
         embedding_dim: ``E``, for source and target tokens.
         hidden_size: ``H``, hidden units of the encoder GRU (per direction) and the decoder GRU.
         attention_size: ``A``; ``None`` means ``H``.
-        bidirectional: read the source in both directions (then ``K = 2H``); only with
-            ``backend="torch"``, as ``companion.nn.GRU`` has one direction.
+        bidirectional: read the source in both directions (then ``K = 2H``).
         dropout: dropout on the embeddings and before the output layer.
         backend: ``"torch"`` for ``torch.nn.GRU``, ``"companion"`` for ``companion.nn.GRU``.
         pad_id, sos_id, eos_id: the ids of ``<pad>``, ``<sos>`` and ``<eos>``.
@@ -247,11 +246,6 @@ class Seq2Seq(nn.Module):
             if not 0 <= value < tgt_vocab_size:
                 raise ValueError(f"{name}: expected an id in [0, {tgt_vocab_size}), got {value}")
         gru = recurrent_layer("gru", backend)
-        if bidirectional and backend != "torch":
-            raise ValueError(
-                f"bidirectional: only with backend='torch' (companion.nn.GRU has one "
-                f"direction), got backend={backend!r}; pass bidirectional=False"
-            )
         self.pad_id, self.sos_id, self.eos_id = pad_id, sos_id, eos_id
         self.bidirectional = bidirectional
         directions = 2 if bidirectional else 1

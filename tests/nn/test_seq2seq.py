@@ -112,8 +112,24 @@ def test_bad_shapes_and_arguments(model):
         Seq2Seq(20, 15, hidden_size=0)
     with pytest.raises(ValueError, match="eos_id: expected an id in"):
         Seq2Seq(20, 15, eos_id=15)
-    with pytest.raises(ValueError, match="bidirectional: only with backend='torch'"):
-        Seq2Seq(20, 15, backend="companion")
+
+
+def test_the_companion_backend_encodes_both_directions_as_torch_does():
+    """companion.nn.GRU(bidirectional=True) under packing: the same keys and state as torch's."""
+    torch.manual_seed(0)
+    reference = Seq2Seq(20, 15, hidden_size=6, backend="torch").double()
+    ours = Seq2Seq(20, 15, hidden_size=6, backend="companion").double()
+    ours.load_state_dict(reference.state_dict())
+    generator = torch.Generator().manual_seed(1)
+    src = torch.randint(3, 20, (4, 7), generator=generator)
+    lengths = torch.tensor([7, 3, 5, 1])
+    for row, length in enumerate(lengths.tolist()):
+        src[row, length:] = 0
+    (memory, state), (expected_memory, expected_state) = (
+        model.encode(src, lengths) for model in (ours, reference)
+    )
+    for got, expected in zip([*memory, state], [*expected_memory, expected_state], strict=True):
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
 
 
 def reverse_batch(size, generator, letters=10, max_length=8):
