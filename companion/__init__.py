@@ -2,12 +2,16 @@
 
 The NumPy chapters use :mod:`companion.scratch`; the PyTorch chapters use
 :mod:`companion.nn`, :mod:`companion.train` and :mod:`companion.data`.
-Importing ``companion`` itself does not import torch.
+Importing ``companion`` itself does not import torch; it imports matplotlib (not pyplot) to
+make the course's colour-blind-safe colours the default colour cycle.
 """
 
 from __future__ import annotations
 
 from companion.seeding import seed_everything
+from companion.style import use_course_style
+
+use_course_style()  # the course's colour-blind-safe colours for every figure a page draws
 
 __all__ = ["seed_everything", "get_device", "describe_device"]
 __version__ = "0.1.0"

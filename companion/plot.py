@@ -1,10 +1,15 @@
-"""The figures the book draws again and again, with matplotlib only.
+"""The figures the book draws again and again, with matplotlib only, and the course's style.
 
 Every function takes ``ax=None`` (a new figure is made when it is ``None``), labels its
 axes, and returns the ``matplotlib.axes.Axes`` it drew on, so that a page can add to it::
 
     ax = plot_history(history, ("train_loss", "val_loss"), smooth=20)
     ax.set_ylim(0, 3)
+
+Colours are the eight of Okabe and Ito, which readers with the common colour-vision
+deficiencies can tell apart; each line also gets its own marker (:func:`series_style`), so
+that no figure relies on colour alone. :func:`use_course_style` makes the same colours
+matplotlib's default cycle for the figures a page draws itself (``import companion`` calls it).
 """
 
 from __future__ import annotations
@@ -17,8 +22,32 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from companion.history import History
+from companion.style import (  # noqa: F401 (COURSE_STYLE and use_course_style: re-exported)
+    COLOURS,
+    COURSE_STYLE,
+    MARKERS,
+    MARKS_PER_LINE,
+    use_course_style,
+)
 
 DEFAULT_NAMES = ("train_loss", "val_loss")
+
+
+def series_style(index: int, points: int) -> dict[str, Any]:
+    """Line properties of the ``index``-th series (from 0) of a figure, a line of ``points`` points.
+
+    The first eight series differ in colour and in marker, so a reader who cannot tell the
+    colours apart still tells the lines apart. A long line carries about
+    :data:`MARKS_PER_LINE` markers, a short one a marker at every point.
+    """
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+        raise ValueError(f"index: expected a non-negative int, got {index!r}")
+    return {
+        "color": COLOURS[index % len(COLOURS)],
+        "marker": MARKERS[index % len(MARKERS)],
+        "markersize": 4,
+        "markevery": max(1, int(points) // MARKS_PER_LINE),
+    }
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -50,8 +79,9 @@ def plot_history(
 ) -> Axes:
     """Each metric in ``names`` against the steps it was logged at.
 
-    Validation metrics (names starting with ``val_``) are drawn as markers joined by a line.
-    With the default names, a missing ``val_loss`` (a run without validation) is skipped.
+    Each metric has its own colour and marker (:func:`series_style`); validation metrics
+    (names starting with ``val_``), logged less often, have a marker at every point. With
+    the default names, a missing ``val_loss`` (a run without validation) is skipped.
 
     Args:
         history: a :class:`~companion.history.History`.
@@ -80,21 +110,21 @@ def plot_history(
         elif not (tuple(names) == DEFAULT_NAMES and name == "val_loss"):
             raise KeyError(f"{name!r}: not in the history; it holds {history.names}")
     ax = _axes(ax, (6, 3.5))
-    for name in present:
+    for index, name in enumerate(present):
         steps, values = history[name]
-        if name.startswith("val_"):
-            ax.plot(steps, values, marker="o", markersize=4, label=name)
-        elif smooth is not None and smooth > 1 and len(values) > 1:
+        style = series_style(index, len(values))
+        if not name.startswith("val_") and smooth is not None and smooth > 1 and len(values) > 1:
             window = min(int(smooth), len(values))
-            (raw,) = ax.plot(steps, values, alpha=0.3, linewidth=0.8, label=f"_{name} (raw)")
+            raw = {"color": style["color"], "alpha": 0.3, "linewidth": 0.8}
+            ax.plot(steps, values, **raw, label=f"_{name} (raw)")
             ax.plot(
                 steps[window - 1 :],
                 moving_average(values, window),
-                color=raw.get_color(),
+                **series_style(index, len(values) - window + 1),
                 label=f"{name} (mean of {window} steps)",
             )
         else:
-            ax.plot(steps, values, label=name)
+            ax.plot(steps, values, **style, label=name)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats)" if all("loss" in name for name in present) else "value")
     if logy:
@@ -220,7 +250,8 @@ def plot_forecast(
     Args:
         time: ``(N,)`` times (numbers or dates) of the observations.
         observed: ``(N,)`` observed values.
-        forecasts: ``{label: (time_k, values_k)}``, each pair of equal length.
+        forecasts: ``{label: (time_k, values_k)}``, each pair of equal length; each forecast
+            has its own colour and marker (:func:`series_style`).
         split: the time where training data ends and the test data begins (a dashed
             vertical line), or ``None``.
         ylabel: the y axis label (default ``"value"``).
@@ -248,8 +279,8 @@ def plot_forecast(
         checked[label] = (tk, yk)
     ax = _axes(ax, (7, 3.5))
     ax.plot(t, y, color="0.3", linewidth=1.0, label="observed")
-    for label, (tk, yk) in checked.items():
-        ax.plot(tk, yk, linewidth=1.5, label=label)
+    for index, (label, (tk, yk)) in enumerate(checked.items()):
+        ax.plot(tk, yk, linewidth=1.5, **series_style(index, len(tk)), label=label)
     if split is not None:
         ax.axvline(split, color="0.5", linestyle="--", linewidth=1.0, label="train | test")
     ax.set_xlabel("time")

@@ -18,11 +18,13 @@ import shutil
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import pytest
 import yaml
+from a11y import blocking, count_by_rule, describe, images_without_alt_text, run_axe
 from bs4 import BeautifulSoup
 
 from conftest import EXECUTED, ROOT, toc_files
@@ -269,6 +271,17 @@ def browser(tmp_path_factory):
         context.close()
 
 
+def _wait_for_mathjax(page) -> bool:
+    """Wait until MathJax has typeset the loaded page; False when the page has no math."""
+    if not page.evaluate("() => document.querySelector('.math') !== null"):
+        return False
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000
+    )
+    page.evaluate("() => MathJax.startup.promise")
+    return True
+
+
 def test_pages_render_in_a_browser(html_dir, server, browser):
     (SCREENSHOTS / "figures").mkdir(parents=True, exist_ok=True)
     problems = []
@@ -289,12 +302,7 @@ def test_pages_render_in_a_browser(html_dir, server, browser):
             ),
         )
         page.goto(url, wait_until="load")
-        has_math = page.evaluate("() => document.querySelector('.math') !== null")
-        if has_math:
-            page.wait_for_function(
-                "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000
-            )
-            page.evaluate("() => MathJax.startup.promise")
+        if _wait_for_mathjax(page):
             typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
             raw = page.evaluate(
                 r"""() => Array.from(document.querySelectorAll('.math'))
@@ -353,3 +361,43 @@ def test_no_progress_bar_is_frozen_into_a_page(html_dir):
         if widgets or re.search(r"\d+%\|", text):
             frozen.append(str(page.relative_to(html_dir)))
     assert not frozen, f"progress bars in the saved output of {frozen}: use progress=False"
+
+
+def test_every_image_has_alt_text(html_dir):
+    """Alt text gives a figure's point to a reader who cannot see it: set it in the cell's
+    metadata (``mystnb: image: alt:``, see CONTRIBUTING.md); without it, Sphinx writes the
+    image's file path, which a screen reader reads out as a hash."""
+    missing = [
+        f"{page.relative_to(html_dir)}: {problem}"
+        for page in _pages(html_dir)
+        for problem in images_without_alt_text(page.read_text(encoding="utf-8"))
+    ]
+    assert not missing, "images without alt text:\n" + "\n".join(missing)
+
+
+def test_pages_pass_an_accessibility_audit(html_dir, server, browser):
+    """axe-core on every page, as a reader's browser renders it (math typeset): a violation of
+    impact serious or critical fails; moderate and minor ones are listed as a warning and in
+    _build/accessibility.txt."""
+    found, counts = [], {}
+    for page_path in _pages(html_dir):
+        rel = page_path.relative_to(html_dir).as_posix()
+        page = browser.new_page()
+        page.goto(urljoin(server, rel), wait_until="load")
+        _wait_for_mathjax(page)
+        violations = run_axe(page)
+        page.close()
+        found += [(rel, v) for v in violations]
+        for rule, n in count_by_rule(violations).items():
+            counts[rule] = counts.get(rule, 0) + n
+    report = [line for rel, v in found for line in describe([v], rel)]
+    summary = [f"{rule}: {n} element(s)" for rule, n in sorted(counts.items())] or [
+        f"no violations on {len(_pages(html_dir))} pages"
+    ]
+    (ROOT / "_build" / "accessibility.txt").write_text(
+        "\n".join(summary + [""] + report) + "\n", encoding="utf-8"
+    )
+    failing = [line for rel, v in found for line in describe(blocking([v]), rel)]
+    assert not failing, "accessibility violations (serious or critical):\n" + "\n".join(failing)
+    if report:
+        warnings.warn("accessibility (moderate or minor):\n" + "\n".join(report), stacklevel=1)

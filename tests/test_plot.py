@@ -9,17 +9,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from cycler import cycler  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from companion.history import History  # noqa: E402
 from companion.plot import (  # noqa: E402
+    COLOURS,
+    COURSE_STYLE,
+    MARKERS,
+    MARKS_PER_LINE,
     moving_average,
     plot_attention,
     plot_confusion_matrix,
     plot_forecast,
     plot_heatmap,
     plot_history,
+    series_style,
+    use_course_style,
 )
 
 
@@ -27,6 +34,60 @@ from companion.plot import (  # noqa: E402
 def close_figures():
     yield
     plt.close("all")
+
+
+# --- the course's style: colour-blind-safe colours, and markers ---------------------------------
+
+# Okabe and Ito (2008), "Color Universal Design": the palette, in 0-255 RGB.
+OKABE_ITO = {
+    (0, 0, 0),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 158, 115),
+    (240, 228, 66),
+    (0, 114, 178),
+    (213, 94, 0),
+    (204, 121, 167),
+}
+
+
+def test_the_colours_are_okabe_itos_in_matplotlibs_hue_order():
+    rgb = [tuple(round(255 * c) for c in matplotlib.colors.to_rgb(colour)) for colour in COLOURS]
+    assert set(rgb) == OKABE_ITO
+    blue, orange, green, red = rgb[:4]  # C0..C3 keep the hues a caption may name
+    assert blue[2] > max(blue[:2]) and orange[0] > orange[1] > orange[2]
+    assert green[1] > max(green[0], green[2]) and red[0] > 2 * max(red[1:])
+
+
+def test_series_differ_in_colour_and_marker():
+    styles = [series_style(i, 100) for i in range(len(COLOURS))]
+    assert len({s["color"] for s in styles}) == len({s["marker"] for s in styles}) == 8
+    assert series_style(8, 100) == series_style(0, 100)  # then the cycle repeats
+    assert series_style(0, 5)["markevery"] == 1
+    assert series_style(0, 1200)["markevery"] == 1200 // MARKS_PER_LINE
+
+
+@pytest.mark.parametrize("index", [-1, 1.0, True, "0"])
+def test_series_index_must_be_a_non_negative_int(index):
+    with pytest.raises(ValueError, match="index"):
+        series_style(index, 10)
+
+
+def test_the_course_style_sets_the_default_colour_cycle():
+    with matplotlib.rc_context({"axes.prop_cycle": cycler(color=["red", "green"])}):
+        use_course_style()
+        assert plt.rcParams["axes.prop_cycle"] == COURSE_STYLE["axes.prop_cycle"]
+        _, ax = plt.subplots()
+        lines = [ax.plot([0, 1])[0] for _ in range(3)]
+        assert [line.get_color() for line in lines] == list(COLOURS[:3])
+
+
+def test_forecasts_differ_in_marker_not_only_colour():
+    t = np.arange(30.0)
+    ax = plot_forecast(t, t, {"a": (t[20:], t[20:]), "b": (t[20:], t[20:] + 1)})
+    _, a, b = ax.get_lines()
+    assert (a.get_marker(), b.get_marker()) == MARKERS[:2]
+    assert (a.get_color(), b.get_color()) == COLOURS[:2]
 
 
 def make_history(with_val=True):
@@ -51,8 +112,9 @@ def test_history_draws_each_series_against_its_steps():
     assert labels_of(ax) == ["train_loss", "val_loss"]
     assert train.get_xdata().tolist() == list(range(1, 21))
     assert val.get_xdata().tolist() == [5, 10, 15, 20]
-    assert val.get_marker() == "o" and val.get_linestyle() == "-"
-    assert train.get_marker() == "None"
+    assert val.get_marker() == "s" and val.get_linestyle() == "-"
+    assert val.get_markevery() == 1  # 4 points: a marker at each
+    assert train.get_marker() == "o" and train.get_markevery() == 20 // MARKS_PER_LINE
     assert ax.get_xlabel() == "step" and ax.get_ylabel() == "loss (nats)"
     assert ax.get_title() == "run"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train_loss", "val_loss"]
