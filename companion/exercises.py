@@ -10,16 +10,21 @@ the student version is generated from it. Two kinds of marker, each on a line of
 * In Markdown, ``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->``: the block, markers
   included, is dropped (prose meant only for the solution version).
 
-Everything else passes through unchanged, and a comment line after the front matter says
-that the file is generated and from which source. A block must be closed in the cell where
-it opens and cannot contain another block; anything else stops the generator with a
-:class:`MarkerError` naming the file and line.
+Everything else passes through unchanged, and a comment line after the title (the first
+``# `` heading; after the front matter if there is none) says that the file is generated and
+from which source (before the title, JupyterLab would show the title twice). A block must
+be closed in the cell where it opens and cannot contain another block; anything else stops
+the generator with a :class:`MarkerError` naming the file and line.
 
 Command line (from the repository root; ``make exercises`` runs it)::
 
     python -m companion.exercises                 # solutions/*.md -> exercises/*.md
     python -m companion.exercises --check         # list stale files, write nothing
     python -m companion.exercises --solutions my-solutions --out my-exercises
+    python -m companion.exercises nbgrader course        # an nbgrader course folder
+    python -m companion.exercises otter otter 05-code    # Otter Assign notebooks, chapter 5
+
+The last two are in :mod:`companion.graders`.
 """
 
 from __future__ import annotations
@@ -79,7 +84,9 @@ def make_exercise(text: str, path: str = "<text>", source: str | None = None) ->
         if end is None:
             raise MarkerError(path, 1, "front matter opened with '---' is never closed")
         out, number = lines[: end + 1], end + 1
-    out.append(header(source or path))
+    top = len(out)  # where the header goes when there is no title
+    title: int | None = None  # the index in ``out`` of the first "# " line before any code
+    code_seen = False
     while number < len(lines):
         line = lines[number]
         number += 1
@@ -96,6 +103,7 @@ def make_exercise(text: str, path: str = "<text>", source: str | None = None) ->
             number += 1
             out += _stub_cell(cell, path, start)
             out.append(fence)
+            code_seen = True
         elif MD_BEGIN.match(line):
             number = _skip_markdown_block(lines, number, path)
             if out and not out[-1].strip() and number < len(lines) and not lines[number].strip():
@@ -110,7 +118,13 @@ def make_exercise(text: str, path: str = "<text>", source: str | None = None) ->
                 "<!-- BEGIN SOLUTION --> and <!-- END SOLUTION -->)",
             )
         else:
+            if title is None and not code_seen and line.startswith("# "):
+                title = len(out)
             out.append(line)
+    if title is None:
+        out.insert(top, header(source or path))
+    else:
+        out[title + 1 : title + 1] = ["", header(source or path)]
     return "\n".join(out) + "\n"
 
 
@@ -241,7 +255,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="list stale files and exit with 1; write nothing"
     )
+    graders = parser.add_subparsers(dest="grader", metavar="{nbgrader,otter}")
+    for grader, what in GRADERS.items():
+        command = graders.add_parser(grader, help=what, description=what)
+        command.add_argument("folder", type=Path, help="where to write them")
+        command.add_argument(
+            "chapters", nargs="*", help="only these notebooks (05-code, ...); default: all"
+        )
     args = parser.parse_args(argv)
+    if args.grader:
+        return _export(args.grader, args.solutions, args.folder, args.chapters)
     try:
         stale = generate(args.solutions, args.out, check=args.check)
     except (MarkerError, FileNotFoundError) as err:
@@ -256,6 +279,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("run `make exercises` to regenerate them", file=sys.stderr)
         return 1
     print(f"{args.out}/ is up to date with {args.solutions}/")
+    return 0
+
+
+GRADERS = {
+    "nbgrader": "write an nbgrader course folder: source/chNN/*.ipynb and nbgrader_config.py",
+    "otter": "write Otter Assign notebooks: chNN/*.ipynb, for `otter assign`",
+}
+
+
+def _export(grader: str, solutions: Path, folder: Path, names: Sequence[str]) -> int:
+    """``python -m companion.exercises nbgrader|otter FOLDER [CHAPTER ...]``."""
+    from companion import graders
+
+    write = graders.nbgrader_course if grader == "nbgrader" else graders.otter_notebooks
+    try:
+        written = write(solutions, folder, names)
+    except (MarkerError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    if grader == "nbgrader":
+        first = written[0].parent.name
+        print(
+            f"next, from inside {folder}/: `nbgrader generate_assignment {first}` writes the "
+            f"student version to release/{first}/ (see the instructor guide)"
+        )
+    else:
+        print(
+            f"next: `otter assign {written[0]} {written[0].parent / 'dist'}` writes the "
+            "student and autograder versions (see the instructor guide)"
+        )
     return 0
 
 

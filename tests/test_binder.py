@@ -79,7 +79,7 @@ def test_a_pin_that_disagrees_is_caught(tmp_path):
     numpy = next(i for i, line in enumerate(lines) if line.startswith("numpy=="))
     lines[numpy] = "numpy==1.26.4"
     lines.append("tqdm>=4")
-    lines.append("nbgrader==0.9.5")
+    lines.append("cowsay==6.1")
     copy = tmp_path / "requirements.txt"
     copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
     course_numpy = pins(ROOT / "requirements.txt")[0]["numpy"]
@@ -87,7 +87,7 @@ def test_a_pin_that_disagrees_is_caught(tmp_path):
         [
             f"numpy==1.26.4: requirements.txt pins {course_numpy}",
             f"{copy}: 'tqdm>=4' is not pinned with ==",
-            "nbgrader==0.9.5: not pinned in requirements.txt",
+            "cowsay==6.1: not pinned in requirements.txt",
         ]
     )
 

@@ -438,3 +438,23 @@ def test_a_builtin_without_signature_is_accepted():
 def test_importing_the_checks_does_not_import_torch():
     code = "import sys, companion.checks; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_a_fresh_copy_grades_after_an_answer_replaced_the_checkers(monkeypatch, capsys):
+    """A grading cell calls ``checks.fresh().check_<name>``: an answer cell that replaced the
+    checker, or a helper behind it, changes nothing there, and the session keeps its module
+    (whose last_failure() reports the copy's failures)."""
+    import companion
+    import companion.checks._core as core
+
+    wrong = TestCheckerContract.suite.solution("neuron", WRONG[0][2])
+    monkeypatch.setattr(checks, "check_neuron", lambda f: print("✓ neuron: passed (5 cases)"))
+    monkeypatch.setattr(core, "assert_close", lambda *args, **kwargs: None)
+    checks.check_neuron(wrong)  # the replaced checker passes anything
+    with pytest.raises(AssertionError, match="neuron: case"):
+        checks.fresh().check_neuron(wrong)
+    assert checks.last_failure() is not None and checks.last_failure().checker == "neuron"
+    assert sys.modules["companion.checks"] is checks and companion.checks is checks
+    assert sys.modules["companion.checks._core"] is core
+    checks.fresh().check_neuron(TestCheckerContract.suite.solution("neuron"))
+    assert capsys.readouterr().out.endswith("✓ neuron: passed (5 cases)\n")

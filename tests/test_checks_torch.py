@@ -764,3 +764,14 @@ def test_a_failure_in_ipython_shows_no_frame_of_the_checkers():
     assert "IndexError" in shown and "AssertionError: gru_cell: case" in shown
     assert "h[:, 0, 0]" in shown  # the student's own line
     assert "companion/checks" not in shown and "_core.py" not in shown
+
+
+def test_a_float32_recall_is_accepted_and_a_wrong_one_still_fails(capsys):
+    """Recalls are shares of counts: computed in float32 they are right to float32's
+    precision, and the checker accepts them; a wrong answer in float32 still fails."""
+    float32 = [("torch.float64", "torch.float32"), (".double()", ".float()")]
+    checks.check_per_class_recall(solution("per_class_recall", float32))
+    assert "✓ per_class_recall: passed" in capsys.readouterr().out
+    wrong = float32 + [("mine = labels == k", "mine = predicted == k")]
+    with pytest.raises(AssertionError, match="per_class_recall: case"):
+        checks.check_per_class_recall(solution("per_class_recall", wrong))

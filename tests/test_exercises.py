@@ -58,8 +58,9 @@ def test_a_code_block_becomes_a_stub_and_the_rest_is_kept():
     )
     expected = (
         FRONT
+        + "\n# Title\n\n"
         + header("s.md")
-        + "\n\n# Title\n\nSome prose.\n\n"
+        + "\n\nSome prose.\n\n"
         + cell(
             'import numpy as np\n\n\ndef f(x):\n    """Doc."""\n    # YOUR CODE HERE\n'
             "    raise NotImplementedError\n"
@@ -115,7 +116,24 @@ def test_hide_input_is_dropped_only_from_stubbed_cells():
 )
 def test_text_without_markers_passes_through(lines):
     text = "\n".join(lines) + "\n"
-    assert make_exercise(text, "s.md") == header("s.md") + "\n" + text
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+    if title is None:
+        expected = header("s.md") + "\n" + text
+    else:  # the header follows the title, after a blank line
+        expected = "\n".join([*lines[: title + 1], "", header("s.md"), *lines[title + 1 :]]) + "\n"
+    assert make_exercise(text, "s.md") == expected
+
+
+def test_the_header_follows_the_title_so_that_jupyterlab_shows_the_title_once():
+    source = FRONT + "# Exercises: a title\n\nText.\n"
+    assert make_exercise(source, "s.md") == (
+        FRONT + "# Exercises: a title\n\n" + header("s.md") + "\n\nText.\n"
+    )
+    commented = cell("# a comment, not a title\nx = 1\n") + "\n# Late heading\n"
+    assert make_exercise(commented, "s.md").startswith(header("s.md") + "\n```{code-cell}")
+    for name in NOTEBOOKS:
+        first = jupytext.read(EXERCISES / name).cells[0]
+        assert first.cell_type == "markdown" and first.source.startswith("# "), name
 
 
 @pytest.mark.parametrize(

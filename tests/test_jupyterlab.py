@@ -260,6 +260,8 @@ def test_an_exercise_runs_and_its_checker_asks_for_the_code(lab, browser):  # no
         raw = raw_myst(_markdown_text(panel))
         assert not raw, f"{EXERCISE}: MyST shown as text in JupyterLab: {raw}"
         assert panel.locator("aside.myst-admonition").count() >= 1
+        titles = panel.locator(".jp-MarkdownCell h1").all_inner_texts()
+        assert len(titles) == 1, f"{EXERCISE}: the title shows {len(titles)} times: {titles}"
         page.screenshot(path=str(SHOTS / "exercise-03-math.png"))
 
         code = [i for i, cell in enumerate(cells) if cell.cell_type == "code"]

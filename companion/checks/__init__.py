@@ -10,7 +10,15 @@ The traceback shows your cell and your function, not the checker's code. Pass so
 that is not a function of the expected arguments and you get a ``TypeError`` that says
 so. Importing this package does not import torch: the checkers that compare with
 PyTorch's autograd import it when they run, as do the checkers of chapters 5 to 7.
+
+A grading cell calls its checker from :func:`fresh`, a copy of this package loaded anew, so
+that an answer cell that replaced a checker (or a helper the checkers use) cannot change
+the grade.
 """
+
+import importlib
+import sys
+from types import ModuleType
 
 from companion.checks._core import last_failure
 from companion.checks.background import check_neuron, check_two_layer_forward, check_xor_weights
@@ -67,7 +75,39 @@ from companion.checks.training import (
     check_xavier_uniform,
 )
 
+
+def fresh() -> ModuleType:
+    """A fresh copy of ``companion.checks``, loaded anew from its files.
+
+    A grading cell calls ``fresh().check_<name>(your_function)``: the copy holds the
+    checkers as the package defines them, even after an earlier cell replaced
+    ``checks.check_<name>`` or a function of the modules behind it. The session keeps its
+    own ``companion.checks``, and its ``checks.last_failure()`` reports the failures of the
+    copy too. It protects against replaced checkers, not against code that sets
+    out to change Python itself (NumPy, ``print``, the import system): read the answers too.
+    """
+    package = __name__
+    ours = {n: m for n, m in sys.modules.items() if n == package or n.startswith(package + ".")}
+    calls = getattr(ours.get(f"{package}._core"), "CALLS", None)
+    parent = sys.modules[package.rpartition(".")[0]]
+    attribute = parent.__dict__.get("checks")
+    for name in ours:
+        del sys.modules[name]
+    try:
+        copy = importlib.import_module(package)
+        if calls is not None:
+            copy._core.CALLS = calls
+        return copy
+    finally:
+        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+            del sys.modules[name]
+        sys.modules.update(ours)
+        if attribute is not None:
+            parent.checks = attribute
+
+
 __all__ = [
+    "fresh",
     "last_failure",
     "check_neuron",
     "check_two_layer_forward",

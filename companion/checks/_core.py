@@ -78,8 +78,17 @@ class FailedCase:
         return "\n" + "\n".join(lines)
 
 
-_last_call: FailedCase | None = None  # the inputs of the latest call that run() made
-_last_failure: FailedCase | None = None
+@dataclasses.dataclass
+class Calls:
+    """What the checkers remember between calls. A fresh copy of the checkers
+    (``checks.fresh()``) shares the session's, so that ``checks.last_failure()`` reports its
+    failures too."""
+
+    last_call: FailedCase | None = None  # the inputs of the latest call that run() made
+    last_failure: FailedCase | None = None
+
+
+CALLS = Calls()
 
 
 def last_failure() -> FailedCase | None:
@@ -89,7 +98,7 @@ def last_failure() -> FailedCase | None:
     ``checks.last_failure().rerun(your_function)`` calls your function on a fresh copy of
     them, so that you can look at what it returns, step through it, or print inside it.
     """
-    return _last_failure
+    return CALLS.last_failure
 
 
 def checker(function: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -103,8 +112,7 @@ def checker(function: Callable[[Any], None]) -> Callable[[Any], None]:
 
     @functools.wraps(function)
     def check(candidate: Any) -> None:
-        global _last_call, _last_failure
-        _last_call = _last_failure = None
+        CALLS.last_call = CALLS.last_failure = None
         try:
             function(candidate)
         except (AssertionError, TypeError, NotImplementedError) as err:
@@ -141,11 +149,11 @@ def fail(name: str, case: str, message: str, hint: str = "") -> AssertionError:
     """The error to raise: ``name: case: message``, a hint on a line of its own and, when
     :func:`run` called the student's function in this case, its inputs and how to rerun it
     (which :func:`last_failure` then returns)."""
-    global _last_failure
     text = f"{name}: {case}: {message}" + (f"\nHint: {hint}" if hint else "")
-    call = _last_call  # the student's function was last called in this case
-    _last_failure = dataclasses.replace(call, case=case) if call and call.checker == name else None
-    return AssertionError(text + (_last_failure.describe() if _last_failure else ""))
+    call = CALLS.last_call  # the student's function was last called in this case
+    failure = dataclasses.replace(call, case=case) if call and call.checker == name else None
+    CALLS.last_failure = failure
+    return AssertionError(text + (failure.describe() if failure else ""))
 
 
 def run(name: str, case: str, candidate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -154,9 +162,8 @@ def run(name: str, case: str, candidate: Callable[..., Any], *args: Any, **kwarg
     A copy of the inputs is kept first, for :func:`last_failure`. ``NotImplementedError``
     (an exercise still to do) is not caught.
     """
-    global _last_call
     function = getattr(candidate, "__name__", "")
-    _last_call = FailedCase(
+    CALLS.last_call = FailedCase(
         name,
         case,
         function if function.isidentifier() else name,
