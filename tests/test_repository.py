@@ -61,8 +61,16 @@ def test_chapter_index_links_its_exercises():
     for notebook in sorted((ROOT / "exercises").glob("[0-9][0-9]-*.md")):
         index = BOOK / notebook.stem / "index.md"
         assert index.is_file(), f"{notebook.name} matches no chapter folder book/{notebook.stem}"
-        link = f"{{doc}}`../../exercises/{notebook.stem}`"
+        link = f"[](../../exercises/{notebook.stem}.md)"
         assert link in index.read_text(encoding="utf-8"), f"{index}: no link {link}"
+
+
+def test_pages_link_pages_with_markdown_links():
+    """`[](page.md)` renders in the book and opens the page in JupyterLab; `{doc}` only in the
+    book."""
+    pages = sorted([*BOOK.rglob("*.md"), *(ROOT / "solutions").glob("*.md")])
+    with_doc = [str(p.relative_to(ROOT)) for p in pages if "{doc}`" in p.read_text("utf-8")]
+    assert not with_doc, f"{{doc}} roles left (write [](page.md) instead): {with_doc}"
 
 
 def test_glossary_is_one_sorted_table():
