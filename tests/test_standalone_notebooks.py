@@ -164,6 +164,8 @@ def test_literalinclude_becomes_the_included_object(site):
     expected = inspect.getsource(RNN._step)
     lines = expected.rstrip("\n").split("\n")
     assert convert(site, text) == "\n".join(["```python", *lines, "```"])
+    captioned = text.replace(":language:", ":caption: companion/nn/recurrent.py\n:language:")
+    assert convert(site, captioned).startswith("*companion/nn/recurrent.py*\n\n```python\n")
     missing = text.replace("RNN._step", "RNN._no_such_method")
     with pytest.raises(ValueError, match="defines no RNN._no_such_method"):
         convert(site, missing)

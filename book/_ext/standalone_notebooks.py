@@ -252,7 +252,8 @@ class Converter:
         if name == "rubric":
             return [f"**{argument}**"]
         if name == "literalinclude":
-            return [f"```{options.get('language', '')}", *self._include(argument, options), "```"]
+            code = [f"```{options.get('language', '')}", *self._include(argument, options), "```"]
+            return ([f"*{options['caption']}*", ""] if "caption" in options else []) + code
         if name == "bibliography":
             return [
                 f"The references are listed in the book: [{self.site.url(self.docname)}]"
@@ -265,7 +266,7 @@ class Converter:
         if not path.is_file():
             raise ValueError(f"{self.docname}: literalinclude of a missing file {argument!r}")
         source = path.read_text(encoding="utf-8")
-        unknown = set(options) - {"language", "pyobject"}
+        unknown = set(options) - {"language", "pyobject", "caption"}
         if unknown:
             raise ValueError(
                 f"{self.docname}: literalinclude options {sorted(unknown)} not supported"
