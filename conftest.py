@@ -9,6 +9,10 @@
   ``MPLBACKEND=Agg`` there makes inline figures silently vanish.
 * Every test process runs with one BLAS thread and one torch thread (notebook kernels get
   theirs from the Makefile's environment).
+* A test marked ``cuda`` skips itself on a machine without a CUDA GPU.
+
+Paths the tests share (``ROOT``, ``EXECUTED``, ...) live in ``tests/helpers.py``; this file
+holds only hooks and fixtures.
 """
 
 from __future__ import annotations
@@ -21,46 +25,11 @@ from unittest import mock
 import jupytext
 import nbformat
 import pytest
-import yaml
+
+from companion.exercises import is_notebook
+from tests.helpers import NOTEBOOK_DIRS, ROOT, executed_path
 
 os.environ.pop("MPLBACKEND", None)
-
-ROOT = Path(__file__).resolve().parent
-EXECUTED = ROOT / "_build" / "executed"
-NOTEBOOK_DIRS = ("book", "solutions")
-
-
-def is_notebook(path: Path) -> bool:
-    """True for a MyST-Markdown notebook: a ``.md`` file whose front matter names a kernel."""
-    if path.suffix != ".md":
-        return False
-    with path.open(encoding="utf-8") as handle:
-        head = handle.read(600)
-    return head.startswith("---") and "jupytext:" in head and "kernelspec:" in head
-
-
-def toc_files() -> set[str]:
-    """The files listed in _toc.yml, as paths without extension relative to the root."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    found = {toc["root"]}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.add(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc.get("parts", []))
-    return found
-
-
-def executed_path(path: Path) -> Path:
-    """Where the executed copy of the notebook at ``path`` is written (``.ipynb``)."""
-    return (EXECUTED / path.resolve().relative_to(ROOT)).with_suffix(".ipynb")
 
 
 try:
@@ -134,6 +103,14 @@ def pytest_collection_modifyitems(items):
         parent = item.parent
         if IPyNbFile is not None and isinstance(parent, MystNotebook):
             parent.__dict__.setdefault("_cells", []).append(item)
+    # A test marked `cuda` skips itself on a machine without a CUDA GPU.
+    needs_cuda = [item for item in items if item.get_closest_marker("cuda")]
+    if needs_cuda:
+        import torch
+
+        if not torch.cuda.is_available():
+            for item in needs_cuda:
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))
 
 
 @pytest.hookimpl(wrapper=True)

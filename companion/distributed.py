@@ -84,6 +84,8 @@ def setup(backend: str = "auto") -> tuple[int, int, torch.device]:
     """Join the process group; returns ``(rank, world_size, device)``.
 
     Without ``torchrun`` (no ``RANK`` in the environment) a group of one process is made.
+
+    Taught in the book's appendix, book/appendix/scale.md.
     """
     if "RANK" not in os.environ:  # a plain `python -m companion.distributed`
         os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1")
@@ -112,7 +114,10 @@ def windows(seq_len: int) -> tuple[TensorDataset, int]:
 
 
 def train(args: argparse.Namespace) -> dict:
-    """Train on every rank; returns rank 0's summary (other ranks return an empty dict)."""
+    """Train on every rank; returns rank 0's summary (other ranks return an empty dict).
+
+    Taught in the book's appendix, book/appendix/scale.md.
+    """
     rank, world, device = setup(args.backend)
     try:
         if args.global_batch % world:

@@ -18,6 +18,8 @@ the random number generators (Python, NumPy, torch, CUDA), both as they are at t
 checkpoint and as they were when its epoch began, so that the epoch's shuffling is replayed.
 It contains only tensors, numbers, strings and plain containers, and is read with
 ``torch.load(..., weights_only=True)``.
+
+Taught in the book's section 5.1, book/05-code/01-numpy-to-pytorch.md.
 """
 
 from __future__ import annotations

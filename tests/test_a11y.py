@@ -16,9 +16,8 @@ from a11y import (
     run_axe,
 )
 from bs4 import BeautifulSoup
+from helpers import ROOT
 from test_book_html import browser  # noqa: F401 (a fixture)
-
-from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from accessible_pages import name_summaries  # noqa: E402

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from helpers import ROOT
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-
-from conftest import ROOT
 
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

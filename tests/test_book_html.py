@@ -26,8 +26,7 @@ import pytest
 import yaml
 from a11y import blocking, count_by_rule, describe, images_without_alt_text, run_axe
 from bs4 import BeautifulSoup
-
-from conftest import EXECUTED, ROOT, toc_files
+from helpers import EXECUTED, ROOT, toc_files
 
 pytestmark = pytest.mark.html
 

@@ -15,11 +15,11 @@ import sys
 import numpy as np
 import pytest
 from checker_contract import CheckerContract, Suite, solution_loader
+from helpers import ROOT
 
 from companion import checks
 from companion.checks._core import assert_close, require_function
 from companion.scratch import softmax, softmax_cross_entropy
-from conftest import ROOT
 
 NAMESPACE = {
     "np": np,

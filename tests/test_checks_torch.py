@@ -19,10 +19,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from checker_contract import CheckerContract, Suite, solution_loader
+from helpers import ROOT
 
 from companion import checks
 from companion.checks import faq, future, pytorch
-from conftest import ROOT
 
 MODULES = {module.__name__ for module in (pytorch, future, faq)}
 NOTEBOOKS = ("05-code.md", "06-future.md", "07-faq.md")

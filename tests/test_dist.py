@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from helpers import ROOT
 from packaging.requirements import Requirement
 
 import companion
-from conftest import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 NAME = PYPROJECT["name"]

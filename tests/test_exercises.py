@@ -16,12 +16,21 @@ from pathlib import Path
 
 import jupytext
 import pytest
+from helpers import NOTEBOOK_DIRS, ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
 from companion import checks
-from companion.exercises import ORPHAN, STUB, MarkerError, generate, header, main, make_exercise
-from conftest import NOTEBOOK_DIRS, ROOT, is_notebook
+from companion.exercises import (
+    ORPHAN,
+    STUB,
+    MarkerError,
+    generate,
+    header,
+    is_notebook,
+    main,
+    make_exercise,
+)
 
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT
 from test_checks import WRONG
 
 from companion import __version__
@@ -34,7 +35,6 @@ from companion.graders import (
     otter_notebooks,
     read_chapter,
 )
-from conftest import ROOT
 
 SOLUTIONS = ROOT / "solutions"
 CHAPTERS = sorted(p.stem for p in SOLUTIONS.glob("0*.md"))

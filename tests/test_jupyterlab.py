@@ -27,9 +27,8 @@ from pathlib import Path
 
 import jupytext
 import pytest
+from helpers import ROOT
 from test_book_html import SCREENSHOTS, browser  # noqa: F401 (browser: a fixture)
-
-from conftest import ROOT
 
 OVERRIDES = ROOT / "binder" / "overrides.json"
 SHOTS = SCREENSHOTS / "jupyterlab"

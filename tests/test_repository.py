@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import ROOT, toc_files
 
-from conftest import ROOT, is_notebook, toc_files
+from companion.exercises import is_notebook
 
 BOOK = ROOT / "book"
 

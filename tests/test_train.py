@@ -12,9 +12,6 @@ from torch.utils.data import DataLoader, TensorDataset
 from companion.history import History
 from companion.train import evaluate, fit
 
-cuda = pytest.mark.cuda
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
 
 def regression_batches(n_batches=8, batch_size=16, seed=0, dtype=torch.float64):
     """(x, y) batches of y = x @ w + 0.5 with x of 3 features; a list, the same every epoch."""
@@ -577,8 +574,7 @@ def test_an_iterable_without_batches_is_an_error():
 # --- CUDA ------------------------------------------------------------------------------------
 
 
-@cuda
-@needs_cuda
+@pytest.mark.cuda
 def test_bf16_autocast_on_cuda_trains_and_moves_everything():
     dtypes = []
 
@@ -606,8 +602,7 @@ def test_bf16_autocast_on_cuda_trains_and_moves_everything():
     assert losses[-1] < losses[0] / 10
 
 
-@cuda
-@needs_cuda
+@pytest.mark.cuda
 def test_amp_false_on_cuda_keeps_float32():
     dtypes = []
 

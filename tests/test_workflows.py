@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import ROOT
+from helpers import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONLINT = Path(sys.executable).with_name("actionlint")

@@ -252,7 +252,9 @@ class Converter:
         if name == "rubric":
             return [f"**{argument}**"]
         if name == "literalinclude":
-            code = [f"```{options.get('language', '')}", *self._include(argument, options), "```"]
+            # the book highlights Python by default; so does the fence of a .py file here
+            language = options.get("language", "python" if argument.endswith(".py") else "")
+            code = [f"```{language}", *self._include(argument, options), "```"]
             return ([f"*{options['caption']}*", ""] if "caption" in options else []) + code
         if name == "bibliography":
             return [

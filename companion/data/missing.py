@@ -196,6 +196,8 @@ def missing_value_features(
     Returns:
         ``(B, T, D * k)`` float64 with ``k = 1 + indicator + time_since``: the filled values,
         then the indicator, then the times since the last measurement.
+
+    Taught in the book's section 7.4, book/07-faq/04-missing-irregular.md.
     """
     array = _as_sequences(x)
     if not (isinstance(time_scale, (int, float)) and np.isfinite(time_scale) and time_scale > 0):

@@ -83,6 +83,8 @@ def adding_problem(
     Returns:
         ``(x, y)``: ``x`` of shape ``(B, T, 2)`` (``x[..., 0]`` the values, ``x[..., 1]`` the
         markers) and ``y`` of shape ``(B,)``.
+
+    Taught in the book's section 6.2, book/06-future/02-long-memory.md.
     """
     B = _int_at_least(batch_size, "batch_size", 1)
     T = _int_at_least(seq_len, "seq_len", 2)

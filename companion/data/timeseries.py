@@ -140,6 +140,8 @@ def make_windows(series: np.ndarray, input_length: int, horizon: int) -> tuple[n
 
     Raises:
         ValueError: the series is shorter than ``input_length + horizon``.
+
+    Taught in the book's section 5.9, book/05-code/09-forecasting.md.
     """
     array = _check_window_args(series, input_length, horizon)
     count = len(array) - input_length - horizon + 1
@@ -290,6 +292,8 @@ def seasonal_naive(
 
     Returns:
         (M, h) float64.
+
+    Taught in the book's section 5.9, book/05-code/09-forecasting.md.
     """
     array = _check_window_args(series, 1, horizon)
     if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
@@ -327,6 +331,8 @@ def statsmodels_forecasts(
 
     Returns:
         (M, h) float64.
+
+    Taught in the book's section 5.9, book/05-code/09-forecasting.md.
     """
     if not (
         callable(getattr(result, "apply", None)) and callable(getattr(result, "predict", None))

@@ -97,7 +97,10 @@ class WordVocab:
         return f"WordVocab(size={self.size}, min_count={self.min_count}, unk={self.unk!r})"
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
-        """``(N,)`` int64 ids of ``N`` tokens; 0 for every token not in the vocabulary."""
+        """``(N,)`` int64 ids of ``N`` tokens; 0 for every token not in the vocabulary.
+
+        Taught in the book's section 5.6, book/05-code/06-words.md.
+        """
         tokens = _check_tokens(tokens)
         return np.fromiter((self._ids.get(t, 0) for t in tokens), dtype=np.int64, count=len(tokens))
 

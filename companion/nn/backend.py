@@ -19,7 +19,6 @@ def recurrent_layer(cell: str, backend: str = "torch") -> type[nn.Module]:
 
     Raises:
         ValueError: an unknown ``cell`` or ``backend``.
-        ImportError: ``backend="companion"`` but the hand-written layers are not available.
     """
     if cell not in CELLS:
         raise ValueError(f"cell: expected one of {', '.join(CELLS)}, got {cell!r}")
@@ -29,9 +28,4 @@ def recurrent_layer(cell: str, backend: str = "torch") -> type[nn.Module]:
         return getattr(nn, CELLS[cell])
     import companion.nn as companion_nn  # the package of this module, complete by now
 
-    try:
-        return getattr(companion_nn, CELLS[cell])
-    except AttributeError as err:
-        raise ImportError(
-            f"backend='companion': companion.nn has no {CELLS[cell]} layer in this installation"
-        ) from err
+    return getattr(companion_nn, CELLS[cell])

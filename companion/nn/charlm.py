@@ -73,6 +73,8 @@ class CharLM(nn.Module):
         ``(logits, state)`` with ``logits`` ``(B, T, V)`` and ``state`` as the recurrent
         layer returns it: ``(h, c)`` for an LSTM, ``h`` otherwise, each ``(num_layers, B, H)``.
         Pass ``state`` back in to continue the same ``B`` texts.
+
+    Taught in the book's section 5.4, book/05-code/04-text-generation.md.
     """
 
     def __init__(
@@ -197,6 +199,8 @@ class CarriedStateLoss:
     gradients flow back at most ``T`` steps), or from zeros when ``first`` is true. The
     state is kept separately for training and for evaluation (``model.training``), so a
     validation pass in the middle of an epoch does not disturb the training streams.
+
+    Taught in the book's section 5.4, book/05-code/04-text-generation.md.
     """
 
     def __init__(self) -> None:

@@ -51,6 +51,8 @@ class SequenceClassifier(nn.Module):
     Shapes:
         ``forward(x, lengths)``: ``x`` ``(B, T)`` int64 ids, padded after each sequence;
         ``lengths`` ``(B,)`` integers in ``[1, T]``, in any order; returns logits ``(B, C)``.
+
+    Taught in the book's section 5.8, book/05-code/08-text-classification.md.
     """
 
     def __init__(

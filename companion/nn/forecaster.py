@@ -34,6 +34,8 @@ class Forecaster(nn.Module):
         dropout: dropout between stacked layers (needs ``num_layers >= 2``).
         backend: ``"torch"`` for ``torch.nn`` layers, ``"companion"`` for the hand-written
             ``companion.nn`` layers.
+
+    Taught in the book's section 5.9, book/05-code/09-forecasting.md.
     """
 
     def __init__(
@@ -129,6 +131,8 @@ def fit_forecaster(
     Returns:
         ``(model, history)``: the model in eval mode, on ``device``, and the
         :class:`~companion.history.History` of :func:`companion.train.fit`.
+
+    Taught in the book's section 5.9, book/05-code/09-forecasting.md.
     """
     seed_everything(seed)
     X, Y = _windows_tensors(train, "train")

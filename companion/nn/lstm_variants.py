@@ -28,6 +28,8 @@ class LSTMVariant(LSTM):
 
     Arguments as :class:`companion.nn.LSTM`, plus the keyword ``variant``. Input ``(B, T,
     D)`` with ``batch_first=True``; output ``(B, T, H)`` and the final ``(h_n, c_n)``.
+
+    Taught in the book's section 6.2, book/06-future/02-long-memory.md.
     """
 
     def __init__(self, *args, variant: str = "full", **kwargs) -> None:

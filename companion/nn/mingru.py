@@ -51,6 +51,8 @@ class MinGRU(nn.Module):
         ``forward(x, h0=None)``: ``x`` is ``(B, T, D)``, ``h0`` is ``(num_layers, B, H)`` or
         ``None`` (zeros); returns ``(output, h_n)``: ``output`` ``(B, T, H)`` holds the last
         layer's hidden states, ``h_n`` ``(num_layers, B, H)`` every layer's last one.
+
+    Taught in the book's section 6.7, book/06-future/07-state-space.md.
     """
 
     def __init__(

@@ -117,6 +117,8 @@ class RecurrentBase(nn.Module):
     ``bias_hh`` can be added once, in the input projection, instead of at every step) and
     ``projectable`` (whether ``proj_size`` is allowed: the LSTM only). The module docstring
     says what is supported.
+
+    Taught in the book's section 5.2, book/05-code/02-recurrent-layers.md.
     """
 
     gate_count: int
@@ -497,6 +499,8 @@ class RNN(RecurrentBase):
     ``dtype``; ``proj_size`` is refused with torch's ``ValueError``. ``b`` is ``bias_ih +
     bias_hh``; see :meth:`RecurrentBase.forward` for the shapes and the module docstring
     for what is and is not supported.
+
+    Taught in the book's section 5.2, book/05-code/02-recurrent-layers.md.
     """
 
     gate_count = 1
@@ -551,6 +555,8 @@ class LSTM(RecurrentBase):
     0`` the hidden state is projected, ``h_t = (o_t * tanh(c_t)) W_hr`` with ``W_hr =
     weight_hr_l{k}.T`` of shape ``(H, P)``, so ``h`` and the output have ``P`` features
     and ``c`` keeps ``H``. See the module docstring for what is and is not supported.
+
+    Taught in the book's section 5.3, book/05-code/03-lstm-gru.md.
     """
 
     gate_count = 4
@@ -603,6 +609,8 @@ class GRU(RecurrentBase):
     ``ValueError``. The reset gate multiplies ``h_{t-1} W_hn + b_hn``, bias included, as in
     PyTorch, so ``bias_hh`` stays in the step. See the module docstring for what is and is
     not supported.
+
+    Taught in the book's section 5.3, book/05-code/03-lstm-gru.md.
     """
 
     gate_count = 3

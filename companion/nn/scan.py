@@ -21,6 +21,8 @@ can be computed by a parallel scan in a number of dependent rounds that grows as
 
 All three work with real or complex floating-point tensors on any device, and autograd
 differentiates through them.
+
+Taught in the book's section 6.6, book/06-future/06-linear-recurrences.md.
 """
 
 from __future__ import annotations

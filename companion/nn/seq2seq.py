@@ -71,6 +71,8 @@ class AdditiveAttention(nn.Module):
             ``(context, weights)``: ``context`` (B, K), the weighted mean of the keys;
             ``weights`` (B, S), non-negative, summing to 1 over each row, exactly 0 where
             ``mask`` is ``False``.
+
+        Taught in the book's section 5.11, book/05-code/11-translation.md.
         """
         energy = torch.tanh(projected_keys + self.query(query).unsqueeze(1))  # (B, S, A)
         scores = self.v(energy).squeeze(-1).masked_fill(~mask, float("-inf"))  # (B, S)
@@ -213,6 +215,8 @@ class Seq2Seq(nn.Module):
         dropout: dropout on the embeddings and before the output layer.
         backend: ``"torch"`` for ``torch.nn.GRU``, ``"companion"`` for ``companion.nn.GRU``.
         pad_id, sos_id, eos_id: the ids of ``<pad>``, ``<sos>`` and ``<eos>``.
+
+    Taught in the book's section 5.11, book/05-code/11-translation.md.
     """
 
     def __init__(
@@ -519,6 +523,8 @@ def teacher_forcing_loss(model: Seq2Seq, batch: Sequence[torch.Tensor]) -> torch
 
     Returns:
         The mean over the real target tokens (a scalar): a ``loss`` for ``fit``.
+
+    Taught in the book's section 5.11, book/05-code/11-translation.md.
     """
     src, src_lengths, tgt_in, tgt_out = _check_batch(batch)
     logits, _ = model(src, src_lengths, tgt_in)  # (B, T, V)

@@ -47,6 +47,8 @@ def scaled_dot_product_attention(
         ValueError: the last dimensions of ``query`` and ``key`` differ, ``key`` and
             ``value`` have different numbers of rows, or a query may attend to nothing.
         TypeError: ``mask`` is not a bool tensor.
+
+    Taught in the book's section 6.4, book/06-future/04-attention.md.
     """
     if query.shape[-1] != key.shape[-1]:
         raise ValueError(
@@ -77,6 +79,8 @@ def sinusoidal_positional_encoding(
 
     Columns ``2i`` and ``2i + 1`` hold ``sin(t w_i)`` and ``cos(t w_i)`` with frequency
     ``w_i = base ** (-2i / d_model)``, from one radian per step down to nearly ``1 / base``.
+
+    Taught in the book's section 6.4, book/06-future/04-attention.md.
     """
     check_positive_int(length, "length")
     check_positive_int(d_model, "d_model")
@@ -119,6 +123,8 @@ class TransformerClassifier(nn.Module):
     Shapes:
         ``forward(x, lengths)``: ``x`` ``(B, T)`` int64 ids, padded after each sequence,
         ``T <= max_len``; ``lengths`` ``(B,)`` integers in ``[1, T]``; returns logits ``(B, C)``.
+
+    Taught in the book's section 6.5, book/06-future/05-transformers.md.
     """
 
     def __init__(

@@ -41,6 +41,8 @@ class StreamBatcher:
 
     Yields:
         ``(x, y)``, both ``(B, T)`` integer arrays.
+
+    Taught in the book's section 4.5, book/04-training/05-truncated-bptt.md.
     """
 
     def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int) -> None:
@@ -135,6 +137,8 @@ def train_char_lm(
     Raises:
         FloatingPointError: the loss or the gradient norm is NaN or inf (the message
             names the step); the parameters are left as they were before that step.
+
+    Taught in the book's section 4.5, book/04-training/05-truncated-bptt.md.
     """
     num_steps = check_positive_int(num_steps, "num_steps")
     if eval_every is not None:
@@ -195,6 +199,8 @@ def sample(
 
     Returns:
         The ``length`` generated characters (without ``prime``).
+
+    Taught in the book's section 4.6, book/04-training/06-char-lm.md.
     """
     if not rnn.input_size == rnn.output_size == vocab.size:
         raise ValueError(

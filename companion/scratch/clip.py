@@ -24,6 +24,8 @@ def clip_grad_norm(grads: Params, max_norm: float) -> float:
     Returns:
         The global norm *before* clipping (worth logging: it shows explosions). It is NaN
         or inf if a gradient is; the gradients are then scaled into NaN, as in torch.
+
+    Taught in the book's section 4.4, book/04-training/04-clipping.md.
     """
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)):
         raise TypeError(f"max_norm: expected a positive number, got {type(max_norm).__name__}")

@@ -55,7 +55,10 @@ class GradcheckResult:
 
 
 def relative_error(analytic: float, numeric: float, floor: float = 1e-4) -> float:
-    """``|a - n| / max(|a| + |n|, floor)``; 0 for two zeros, at most 1 otherwise."""
+    """``|a - n| / max(|a| + |n|, floor)``; 0 for two zeros, at most 1 otherwise.
+
+    Taught in the book's section 3.4, book/03-math/04-gradient-check.md.
+    """
     return abs(analytic - numeric) / max(abs(analytic) + abs(numeric), floor)
 
 
@@ -84,6 +87,8 @@ def gradcheck(
 
     Returns:
         A :class:`GradcheckResult` naming the worst entry.
+
+    Taught in the book's section 3.4, book/03-math/04-gradient-check.md.
     """
     for name, param in params.items():
         if not isinstance(param, np.ndarray) or param.dtype != np.float64:

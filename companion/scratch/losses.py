@@ -35,6 +35,8 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
         ``(loss, dlogits)``: ``loss = -mean(log softmax(logits)[target])`` over all
         positions (in nats), and ``dlogits = (softmax(logits) - onehot(targets)) / N``
         of the same shape as ``logits``, where ``N`` is the number of positions.
+
+    Taught in the book's section 3.2, book/03-math/02-loss.md.
     """
     logits = as_array(logits, "logits")
     if logits.ndim < 1 or logits.size == 0:

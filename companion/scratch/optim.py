@@ -195,6 +195,8 @@ class Adam(Optimizer):
     ``w -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)``: ``eps`` is added
     after the bias correction of ``v``. ``amsgrad`` uses the running maximum of ``v``.
     ``weight_decay`` adds ``weight_decay * w`` to ``g`` (L2, not AdamW's decoupled decay).
+
+    Taught in the book's section 4.2, book/04-training/02-optimisers.md.
     """
 
     def __init__(

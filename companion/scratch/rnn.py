@@ -81,6 +81,9 @@ class RNN:
         params: dict of arrays ``W_xh (D, H)``, ``W_hh (H, H)``, ``b_h (H,)``,
             ``W_hy (H, V)``, ``b_y (V,)``. Optimisers update them in place; you may also
             assign new arrays of the same shapes.
+
+    Taught in the book's section 3.1, book/03-math/01-forward.md.
+    Taught in the book's section 3.3, book/03-math/03-bptt.md.
     """
 
     def __init__(
@@ -126,6 +129,8 @@ class RNN:
         Returns:
             ``(logits, hs)``: ``logits (B, T, V)`` and the hidden states ``hs (B, T, H)``
             (``hs[:, -1]`` is the state to carry into the next window).
+
+        Taught in the book's section 3.1, book/03-math/01-forward.md.
         """
         inputs, batch, steps = self._inputs(x)
         hb = self._recur(inputs, self._h0(h0, batch), steps)

@@ -687,7 +687,6 @@ def test_torchscript_limits_said_in_the_docstring():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize(("kind", "extra"), CELLS, ids=CELL_IDS)
