@@ -205,12 +205,12 @@ def _skip_markdown_block(lines: list[str], number: int, path: str) -> int:
 
 
 def is_notebook(path: Path) -> bool:
-    """A MyST-Markdown notebook: a ``.md`` file whose front matter names jupytext and a kernel."""
+    """A MyST-Markdown notebook: a ``.md`` file whose front matter has a jupytext header."""
     if path.suffix != ".md":
         return False
     with path.open(encoding="utf-8") as handle:
         head = handle.read(600)
-    return head.startswith("---") and "jupytext:" in head and "kernelspec:" in head
+    return head.startswith("---") and "jupytext:" in head
 
 
 def generate(solutions: Path, out: Path, *, check: bool = False) -> list[tuple[Path, str]]:
