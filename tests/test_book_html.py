@@ -81,11 +81,29 @@ def _mirror_with_executed_notebooks() -> None:
     for f in toc:
         (SOURCE / f"{f}.md").unlink()
         shutil.copy2(EXECUTED / f"{f}.ipynb", SOURCE / f"{f}.ipynb")
+    for f in toc:
+        _link_executed_copies(SOURCE / f"{f}.ipynb")
     if (ROOT / ".mathjax").is_dir():
         os.symlink(ROOT / ".mathjax", SOURCE / ".mathjax")
     config = yaml.safe_load((SOURCE / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["execute_notebooks"] = "off"
     (SOURCE / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def _link_executed_copies(notebook: Path) -> None:
+    """Point the page's Markdown links ``[](x.md)`` at ``x.ipynb`` where only the executed copy
+    exists in the mirror (the exercises stay ``.md``), so that Sphinx resolves them."""
+
+    def retarget(match: re.Match) -> str:
+        target = match.group(2)
+        md = (notebook.parent / target).resolve()
+        if not md.exists() and md.with_suffix(".ipynb").exists():
+            target = target[: -len(".md")] + ".ipynb"
+        return f"]({target}{match.group(3) or ''})"
+
+    link = re.compile(r"\]\(((?![a-z]+:)([^)\s#]+\.md))(#[^)\s]*)?\)")
+    text = notebook.read_text(encoding="utf-8")
+    notebook.write_text(link.sub(lambda m: retarget(m), text), encoding="utf-8")
 
 
 def _build(source: Path, output: Path, log_name: str) -> Path:
