@@ -81,8 +81,9 @@ def _mirror_with_executed_notebooks() -> None:
     for f in toc:
         (SOURCE / f"{f}.md").unlink()
         shutil.copy2(EXECUTED / f"{f}.ipynb", SOURCE / f"{f}.ipynb")
-    for f in toc:
-        _link_executed_copies(SOURCE / f"{f}.ipynb")
+    for f in toc_files():
+        page = SOURCE / f"{f}.ipynb"
+        _link_executed_copies(page if page.exists() else SOURCE / f"{f}.md")
     if (ROOT / ".mathjax").is_dir():
         os.symlink(ROOT / ".mathjax", SOURCE / ".mathjax")
     config = yaml.safe_load((SOURCE / "_config.yml").read_text(encoding="utf-8"))
@@ -90,20 +91,21 @@ def _mirror_with_executed_notebooks() -> None:
     (SOURCE / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
-def _link_executed_copies(notebook: Path) -> None:
+def _link_executed_copies(page: Path) -> None:
     """Point the page's Markdown links ``[](x.md)`` at ``x.ipynb`` where only the executed copy
-    exists in the mirror (the exercises stay ``.md``), so that Sphinx resolves them."""
+    exists in the mirror (the exercises stay ``.md``), so that Sphinx resolves them. The
+    page is a notebook or, for an exercise, its Markdown source."""
 
     def retarget(match: re.Match) -> str:
         target = match.group(2)
-        md = (notebook.parent / target).resolve()
+        md = (page.parent / target).resolve()
         if not md.exists() and md.with_suffix(".ipynb").exists():
             target = target[: -len(".md")] + ".ipynb"
         return f"]({target}{match.group(3) or ''})"
 
     link = re.compile(r"\]\(((?![a-z]+:)([^)\s#]+\.md))(#[^)\s]*)?\)")
-    text = notebook.read_text(encoding="utf-8")
-    notebook.write_text(link.sub(lambda m: retarget(m), text), encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
+    page.write_text(link.sub(retarget, text), encoding="utf-8")
 
 
 def _build(source: Path, output: Path, log_name: str) -> Path:
