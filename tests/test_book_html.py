@@ -28,6 +28,9 @@ from a11y import blocking, count_by_rule, describe, images_without_alt_text, run
 from bs4 import BeautifulSoup
 from helpers import EXECUTED, ROOT, toc_files
 
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from standalone_notebooks import PAGE_LINK  # noqa: E402  (the converter's page-link pattern)
+
 pytestmark = pytest.mark.html
 
 SOURCE = ROOT / "_build" / "html-test-src"
@@ -97,15 +100,17 @@ def _link_executed_copies(page: Path) -> None:
     page is a notebook or, for an exercise, its Markdown source."""
 
     def retarget(match: re.Match) -> str:
-        target = match.group(2)
-        md = (page.parent / target).resolve()
-        if not md.exists() and md.with_suffix(".ipynb").exists():
-            target = target[: -len(".md")] + ".ipynb"
-        return f"]({target}{match.group(3) or ''})"
+        text, target, anchor = match.groups()
+        suffix = ".md"
+        if (
+            not (page.parent / f"{target}.md").exists()
+            and (page.parent / f"{target}.ipynb").exists()
+        ):
+            suffix = ".ipynb"
+        return f"[{text}]({target}{suffix}{anchor or ''})"
 
-    link = re.compile(r"\]\(((?![a-z]+:)([^)\s#]+\.md))(#[^)\s]*)?\)")
-    text = page.read_text(encoding="utf-8")
-    page.write_text(link.sub(retarget, text), encoding="utf-8")
+    content = page.read_text(encoding="utf-8")
+    page.write_text(PAGE_LINK.sub(retarget, content), encoding="utf-8")
 
 
 def _build(source: Path, output: Path, log_name: str) -> Path:
