@@ -4,10 +4,12 @@ A checker passes the solution notebook's own code, fails plausible wrong answers
 AssertionError that names the case, keeps the solution out of its message, says how to
 rerun the case (``checks.last_failure()``), lets an unfinished exercise's NotImplementedError
 through, refuses the wrong kind of argument plainly, and shows none of its own frames in
-the traceback of any of these. ``tests/test_checks.py`` (chapters 1
-to 4) and ``tests/test_checks_torch.py`` (chapters 5 to 7) each describe their checkers as a
+the traceback of any of these. ``tests/test_checks.py`` (chapters 1 to 4) and
+``tests/test_checks_torch.py`` (chapters 5 to 7) each describe their checkers as a
 :class:`Suite` and subclass :class:`CheckerContract` with it: every test of the class then runs
-for every checker of the suite, and every wrong answer of the suite is tried.
+for every checker of the suite, and every wrong answer of the suite is tried. Some wrong
+answers have their whole message pinned, word for word, so that no change to the wording of
+the checkers goes unseen.
 
 The correct answers are the functions defined in the solution cells of ``solutions/*.md`` (so
 the tests and the notebooks cannot drift apart); each wrong answer is that code with one
@@ -31,6 +33,10 @@ from companion import checks
 
 CHECKS = Path(companion.checks.__file__).resolve().parent
 SOLUTION_TEXT = 12  # replaced solution text at least this long must not appear in a message
+# The last line of every failure in which the student's function was called.
+RERUN = (
+    "To rerun it: checks.last_failure().rerun({}); checks.last_failure().inputs holds its inputs."
+)
 
 # (checker, mistake, [(text of the solution, replaced by)])
 Wrong = tuple[str, str, list[tuple[str, str]]]
@@ -76,6 +82,8 @@ class Suite:
     not_a_function: object  # what a student passes who calls their function: an array
     # checker -> why a candidate that returns None is not a failure there
     may_return_nothing: dict[str, str] = field(default_factory=dict)
+    # (checker, mistake of ``wrong``) -> the whole message of its failure, line by line
+    messages: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 class CheckerContract:
@@ -84,7 +92,10 @@ class CheckerContract:
     suite: Suite
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        if "mistake" in metafunc.fixturenames:
+        if "pinned" in metafunc.fixturenames:
+            pinned = list(self.suite.messages)
+            metafunc.parametrize("pinned", pinned, ids=[f"{c}-{m}" for c, m in pinned])
+        elif "mistake" in metafunc.fixturenames:
             wrong = self.suite.wrong
             metafunc.parametrize(
                 "checker, mistake, replacements", wrong, ids=[f"{c}-{m}" for c, m, _ in wrong]
@@ -111,11 +122,16 @@ class CheckerContract:
                 assert old.strip() not in message, f"the message shows the solution: {old!r}"
         case = checks.last_failure()
         assert case is not None and case.checker == name and case.case in message
-        assert message.endswith(
-            f"checks.last_failure().rerun({self.suite.checked[checker]}); "
-            "checks.last_failure().inputs holds its inputs."
-        ), message
+        assert message.endswith(RERUN.format(self.suite.checked[checker])), message
         assert_no_frames_of_the_checkers(failure)
+
+    def test_a_pinned_message_is_unchanged(self, pinned):
+        checker, _ = pinned
+        (replacements,) = [r for c, m, r in self.suite.wrong if (c, m) == pinned]
+        wrong = self.suite.solution(self.suite.checked[checker], replacements)
+        with np.errstate(all="ignore"), pytest.raises(AssertionError) as failure:
+            getattr(checks, checker)(wrong)
+        assert str(failure.value).split("\n") == self.suite.messages[pinned]
 
     def test_the_failing_case_can_be_rerun(self, checker, mistake, replacements):
         """Rerun on the inputs it failed on, a wrong answer that returned something returns

@@ -18,14 +18,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from checker_contract import CheckerContract, Suite, solution_loader
+from checker_contract import RERUN, CheckerContract, Suite, solution_loader
 from helpers import ROOT
+from test_checks import TORCH_CHAPTERS, checkers_of
 
 from companion import checks
-from companion.checks import faq, future, pytorch
+from companion.checks import future, pytorch
+from companion.checks._core import Case, numpy_copies
 
-MODULES = {module.__name__ for module in (pytorch, future, faq)}
-NOTEBOOKS = ("05-code.md", "06-future.md", "07-faq.md")
 NAMESPACE = {"np": np, "math": math, "torch": torch, "F": F, "copy": copy}
 
 # checker -> the solution function it checks
@@ -605,27 +605,123 @@ WRONG = [
 ]
 
 
-solution = solution_loader((ROOT / "solutions" / name for name in NOTEBOOKS), NAMESPACE)
+# (checker, mistake of WRONG) -> the whole message of its failure, line by line
+MESSAGES = {
+    ("check_per_class_recall", "0 for an absent class"): [
+        "per_class_recall: case 'B=1, C=3': the recalls[0]: expected NaN, got 0.0",
+        (
+            "Hint: recall of class k: among the examples whose label is k, the share predicted as "
+            "k (the argmax of their logits); NaN for a class without examples"
+        ),
+        "The inputs of this case:",
+        "  logits = tensor([[-0.7214,  0.431 , -0.6661]], dtype=float64)",
+        "  labels = tensor([2], dtype=int64)",
+        "  num_classes = 3",
+        RERUN.format("per_class_recall"),
+    ],
+    ("check_adding_problem", "values from torch's global generator"): [
+        (
+            "adding_problem: case batch_size=4, T=10: two calls with generators seeded alike gave "
+            "different data"
+        ),
+        (
+            "Hint: draw every random number from the generator you are given (torch.rand(..., "
+            "generator=generator)), never from torch's global generator"
+        ),
+        RERUN.format("adding_problem"),
+    ],
+    ("check_stacked_gru", "h_n of the top layer only"): [
+        (
+            "stacked_gru: case 'L=2, B=3, T=5, D=3, H=4, no masks': h_n has shape (1, 3, 4), "
+            "expected (2, 3, 4)"
+        ),
+        (
+            "Hint: h_n[l] is the last state of layer l, (L, B, H), the first layer first, as "
+            "torch.nn.GRU(num_layers=L) returns it"
+        ),
+        RERUN.format("stacked_gru"),
+    ],
+    ("check_data_parallel_grads", "the sum over ranks"): [
+        (
+            "data_parallel_grads: case 'linear model, B=8, world_size=2 (equal shards)': the "
+            "gradient of 'weight': 6 of 6 entries are wrong; the worst is at index (1, 1): "
+            "expected -1.20257, got -2.40514. Every entry is 2 times the expected one: a constant "
+            "factor?"
+        ),
+        (
+            "Hint: split x and y into world_size contiguous shards with torch.tensor_split; each "
+            "rank computes the gradient of its own mean loss from zero; DDP then averages the "
+            "ranks' gradients with equal weight"
+        ),
+        RERUN.format("data_parallel_grads"),
+    ],
+    ("check_leaks_future", "every output compared"): [
+        (
+            "leaks_future: case 'a one-directional GRU' (T=8, D=3): expected False (it does not "
+            "use inputs from later steps), got True"
+        ),
+        (
+            "Hint: only outputs at steps up to t may not change when inputs after t change; "
+            "outputs after t are allowed to"
+        ),
+        RERUN.format("leaks_future"),
+    ],
+    ("check_conv_output_lengths", "true division: float lengths"): [
+        (
+            "conv_output_lengths: case kernel_size=3, stride=1, padding=1, dilation=1: the "
+            "lengths should be integers (pack_padded_sequence needs them), got dtype float32"
+        ),
+        "Hint: use integer (floor) division",
+        "The inputs of this case:",
+        "  lengths = tensor([ 1,  2, 17,  8,  4, 30], dtype=int64)",
+        "  kernel_size = 3",
+        "  stride = 1",
+        "  padding = 1",
+        "  dilation = 1",
+        RERUN.format("conv_output_lengths"),
+    ],
+}
+
+
+solution = solution_loader(
+    (ROOT / "solutions" / f"{chapter}.md" for chapter in TORCH_CHAPTERS), NAMESPACE
+)
 
 
 def test_every_checker_of_chapters_5_to_7_is_tested():
-    ours = {
-        name
-        for name in checks.__all__
-        if name.startswith("check_") and getattr(checks, name).__module__ in MODULES
-    }
+    ours = checkers_of(TORCH_CHAPTERS)
     assert set(CHECKED) == ours
     assert {checker for checker, _, _ in WRONG} == ours
 
 
 class TestCheckerContract(CheckerContract):
-    suite = Suite(CHECKED, WRONG, solution, failure_start=": case", not_a_function=torch.zeros(3))
+    suite = Suite(
+        CHECKED,
+        WRONG,
+        solution,
+        failure_start=": case",
+        not_a_function=torch.zeros(3),
+        messages=MESSAGES,
+    )
 
 
 def test_a_wrong_shape_is_said_plainly():
     wrong = solution("gru_cell", [("return (1 - z) * n + z * h", "return ((1 - z) * n + z * h).T")])
     with pytest.raises(AssertionError, match=r"has shape \(5, 3\), expected \(3, 5\)"):
         checks.check_gru_cell(wrong)
+
+
+def test_a_case_tells_when_an_input_tensor_was_changed():
+    tensors = {"x": torch.zeros(2), "params['W']": torch.ones(2, 2)}
+    before = numpy_copies(tensors)
+    case = Case("f", "case 'x'")
+    case.tensors_unchanged(before, tensors)
+    tensors["params['W']"][0, 1] = 5.0
+    with pytest.raises(AssertionError) as failure:
+        case.tensors_unchanged(before, tensors)
+    assert str(failure.value).startswith(
+        "f: case 'x': your function changed params['W'], which was passed in\nHint: "
+    )
 
 
 # ---------------------------------------------------------------- the references themselves

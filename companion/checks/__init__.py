@@ -14,66 +14,39 @@ PyTorch's autograd import it when they run, as do the checkers of chapters 5 to 
 A grading cell calls its checker from :func:`fresh`, a copy of this package loaded anew, so
 that an answer cell that replaced a checker (or a helper the checkers use) cannot change
 the grade.
+
+``CHAPTERS`` maps each chapter's exercise notebook to the module that holds its checkers;
+every ``check_*`` function of those modules is exported here, and listed in ``CHECKERS``.
 """
 
 import importlib
 import sys
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
+from companion.checks import background, concepts, faq, future, mathematics, pytorch, training
 from companion.checks._core import last_failure
-from companion.checks.background import check_neuron, check_two_layer_forward, check_xor_weights
-from companion.checks.concepts import (
-    check_count_rnn_parameters,
-    check_count_window_parameters,
-    check_pad_one_hot,
-    check_rnn_forward,
-    check_sensitivity,
-)
-from companion.checks.faq import (
-    check_delayed_targets,
-    check_leaks_future,
-    check_masked_mean,
-    check_missing_value_features,
-    check_pack_sequences,
-    check_time_gaps,
-)
-from companion.checks.future import (
-    check_adding_problem,
-    check_causal_attention,
-    check_conv_output_lengths,
-    check_copy_task,
-    check_data_parallel_grads,
-    check_linear_scan,
-    check_peephole_lstm_cell,
-)
-from companion.checks.mathematics import (
-    check_bptt_summed,
-    check_cross_entropy,
-    check_grad_check,
-    check_jacobian_product_norms,
-    check_rnn_loss_and_grads,
-    check_step_backward,
-)
-from companion.checks.pytorch import (
-    check_additive_attention,
-    check_beam_search,
-    check_bidirectional_gru,
-    check_bits_per_character,
-    check_gru_cell,
-    check_gru_cell_backward,
-    check_per_class_recall,
-    check_perplexity,
-    check_recursive_forecast,
-    check_stacked_gru,
-)
-from companion.checks.training import (
-    check_adam_step,
-    check_clip_by_global_norm,
-    check_rmsprop_momentum_step,
-    check_stream_windows,
-    check_temperature_probs,
-    check_xavier_uniform,
-)
+
+# Each chapter's exercise notebook (solutions/<chapter>.md) and the module of its checkers.
+CHAPTERS: dict[str, ModuleType] = {
+    "01-background": background,
+    "02-concepts": concepts,
+    "03-math": mathematics,
+    "04-training": training,
+    "05-code": pytorch,
+    "06-future": future,
+    "07-faq": faq,
+}
+
+# Every check_* function that a chapter's module defines, by name, in the order of the table.
+CHECKERS: dict[str, Callable[[Any], None]] = {
+    name: function
+    for module in CHAPTERS.values()
+    for name, function in vars(module).items()
+    if name.startswith("check_")
+}
+globals().update(CHECKERS)
 
 
 def fresh() -> ModuleType:
@@ -106,50 +79,4 @@ def fresh() -> ModuleType:
             parent.checks = attribute
 
 
-__all__ = [
-    "fresh",
-    "last_failure",
-    "check_neuron",
-    "check_two_layer_forward",
-    "check_xor_weights",
-    "check_pad_one_hot",
-    "check_count_rnn_parameters",
-    "check_count_window_parameters",
-    "check_rnn_forward",
-    "check_sensitivity",
-    "check_cross_entropy",
-    "check_step_backward",
-    "check_bptt_summed",
-    "check_grad_check",
-    "check_rnn_loss_and_grads",
-    "check_jacobian_product_norms",
-    "check_clip_by_global_norm",
-    "check_adam_step",
-    "check_rmsprop_momentum_step",
-    "check_xavier_uniform",
-    "check_stream_windows",
-    "check_temperature_probs",
-    "check_gru_cell",
-    "check_gru_cell_backward",
-    "check_beam_search",
-    "check_per_class_recall",
-    "check_recursive_forecast",
-    "check_additive_attention",
-    "check_perplexity",
-    "check_stacked_gru",
-    "check_bits_per_character",
-    "check_bidirectional_gru",
-    "check_adding_problem",
-    "check_copy_task",
-    "check_peephole_lstm_cell",
-    "check_conv_output_lengths",
-    "check_causal_attention",
-    "check_linear_scan",
-    "check_data_parallel_grads",
-    "check_masked_mean",
-    "check_pack_sequences",
-    "check_missing_value_features",
-    "check_time_gaps",
-    "check_leaks_future",
-    "check_delayed_targets",
-]
+__all__ = ["CHAPTERS", "fresh", "last_failure", *CHECKERS]

@@ -5,9 +5,11 @@ Every checker follows one pattern. It refuses a candidate of the wrong kind with
 computed independently, and then either prints one line, ``✓ <name>: passed (N cases)``,
 or raises ``AssertionError`` naming the case that failed and what was expected and what
 came back. A ``NotImplementedError`` from an exercise not yet done passes through as it is.
+:class:`Case` holds the checker's name and the case's label, so that a checker gives them
+once per case; its docstring shows a whole checker.
 
-A failure also lets the student rerun the case: :func:`run` keeps a copy of the inputs of
-every call, the message writes them out when they are small, and :func:`last_failure`
+A failure also lets the student rerun the case: :meth:`Case.run` keeps a copy of the inputs
+of every call, the message writes them out when they are small, and :func:`last_failure`
 returns them. A public checker is wrapped in :func:`checker`, which cuts the frames of
 this package from the traceback the student sees: what is left is their cell and, when
 their function raised, their function.
@@ -84,7 +86,7 @@ class Calls:
     (``checks.fresh()``) shares the session's, so that ``checks.last_failure()`` reports its
     failures too."""
 
-    last_call: FailedCase | None = None  # the inputs of the latest call that run() made
+    last_call: FailedCase | None = None  # the inputs of the latest call that Case.run() made
     last_failure: FailedCase | None = None
 
 
@@ -145,55 +147,6 @@ def require_function(candidate: object, name: str, params: tuple[str, ...]) -> N
         ) from None
 
 
-def fail(name: str, case: str, message: str, hint: str = "") -> AssertionError:
-    """The error to raise: ``name: case: message``, a hint on a line of its own and, when
-    :func:`run` called the student's function in this case, its inputs and how to rerun it
-    (which :func:`last_failure` then returns)."""
-    text = f"{name}: {case}: {message}" + (f"\nHint: {hint}" if hint else "")
-    call = CALLS.last_call  # the student's function was last called in this case
-    failure = dataclasses.replace(call, case=case) if call and call.checker == name else None
-    CALLS.last_failure = failure
-    return AssertionError(text + (failure.describe() if failure else ""))
-
-
-def run(name: str, case: str, candidate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``candidate(*args, **kwargs)``; an exception becomes a failure that names the case.
-
-    A copy of the inputs is kept first, for :func:`last_failure`. ``NotImplementedError``
-    (an exercise still to do) is not caught.
-    """
-    function = getattr(candidate, "__name__", "")
-    CALLS.last_call = FailedCase(
-        name,
-        case,
-        function if function.isidentifier() else name,
-        _PARAMETERS.get(name, ()),
-        _copied(args),
-        _copied(kwargs),
-    )
-    try:
-        return candidate(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise fail(name, case, f"your function raised {type(err).__name__}: {err}") from err
-
-
-def as_numbers(got: object, name: str, case: str, what: str) -> np.ndarray:
-    """``got`` (an array, a number, a torch tensor) as a NumPy array of numbers."""
-    if got is None:
-        raise fail(name, case, f"{what} is None", "did your function forget to `return` it?")
-    if hasattr(got, "detach"):  # a torch tensor
-        got = got.detach().cpu().numpy()
-    try:
-        array = np.asarray(got)
-    except (TypeError, ValueError) as err:
-        raise fail(name, case, f"{what} is not an array of numbers: {err}") from None
-    if array.dtype.kind not in "biuf":
-        raise fail(name, case, f"{what} should be numbers, got {type(got).__name__} {_short(got)}")
-    return array
-
-
 def type_name(value: object) -> str:
     """How a failure shows what came back: its type, ``list``."""
     return type(value).__name__
@@ -210,133 +163,214 @@ def _type_and_length(value: object) -> str:
     return type_and_start(value)
 
 
-def as_tuple(
-    name: str,
-    case: str,
-    got: object,
-    size: int,
-    what: str,
-    *,
-    shown: Callable[[object], str] = _type_and_length,
-) -> tuple:
-    """``got`` as a tuple of ``size`` items, or a failure: ``expected <what>, got <shown(got)>``.
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One case of a checker: the checker's name and the case's label, given once.
 
-    By default ``shown`` gives the type and the length of a tuple or list, or the type and the
-    start of anything else.
+    A checker makes one ``Case`` per case. It calls the student's function through
+    :meth:`run`, which keeps the inputs for :func:`last_failure`, and checks what came back
+    with the other methods; every failure reads ``<name>: <label>: <message>``, with the
+    hint on a line of its own. :meth:`fail` returns the error rather than raising it, so that
+    the checker's own ``raise`` shows where a case can fail. A checker written with it::
+
+        @checker
+        def check_min_max(min_max: Callable) -> None:
+            '''Check ``min_max(x)``: the smallest and the largest entry of ``x``.'''
+            name = "min_max"
+            require_function(min_max, name, ("x",))
+            rng = np.random.default_rng(0)
+            cases = [("N=5", rng.normal(size=5)), ("N=1", np.array([1.5]))]
+            for description, x in cases:
+                case = Case(name, f"case '{description}' (x.shape={x.shape})")
+                got = case.run(min_max, x.copy())
+                low, high = case.as_tuple(got, 2, "a pair (smallest, largest)")
+                if np.ndim(low) != 0:
+                    raise case.fail(f"expected one number, got {type_and_start(low)}")
+                case.close("the smallest", low, x.min(), hint="the smallest entry of x")
+                case.close("the largest", high, x.max())
+            passed(name, len(cases))
+
+    A new checker goes into its chapter's module (``CHAPTERS`` in ``__init__.py``), which
+    exports every ``check_*`` function it defines. The tests then expect a checker cell that
+    calls it in the chapter's exercise notebook, and its solution function and at least one
+    wrong answer in ``CHECKED`` and ``WRONG`` of ``tests/test_checks.py`` (chapters 1 to 4) or
+    ``tests/test_checks_torch.py`` (5 to 7).
     """
-    if not isinstance(got, (tuple, list)) or len(got) != size:
-        raise fail(name, case, f"expected {what}, got {shown(got)}")
-    return tuple(got)
 
+    name: str  # the checker's name, as the student's messages give it: ``beam_search``
+    label: str  # the case, as failures name it: ``case 'B=1, T=1'``
 
-def as_dict(
-    name: str,
-    case: str,
-    got: object,
-    keys: list[str],
-    what: str,
-    *,
-    shown: Callable[[object], str] = type_and_start,
-) -> dict:
-    """``got`` if it is a dict with exactly ``keys``, or a failure naming the difference."""
-    if not isinstance(got, dict):
-        raise fail(name, case, f"{what} should be a dict, got {shown(got)}")
-    if set(got) != set(keys):
-        raise fail(name, case, f"{what} should have the keys {sorted(keys)}, got {sorted(got)}")
-    return got
-
-
-def assert_close(
-    name: str,
-    case: str,
-    what: str,
-    got: object,
-    expected: object,
-    *,
-    rtol: float = 1e-7,
-    atol: float = 1e-10,
-    hint: str = "",
-) -> None:
-    """Fail unless ``got`` has the shape of ``expected`` and equals it within tolerance.
-
-    The message gives the shapes, or the worst entry (index, expected, got), the number of
-    wrong entries, and says so when every entry is off by the same factor.
-    """
-    expected = np.asarray(expected, dtype=np.float64)
-    array = as_numbers(got, name, case, what)
-    if array.shape != expected.shape:
-        message = f"{what} has shape {_shape(array.shape)}, expected {_shape(expected.shape)}"
-        raise fail(name, case, message, hint)
-    array = array.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        wrong = ~np.isclose(array, expected, rtol=rtol, atol=atol)
-    if not wrong.any():
-        return
-    broken = wrong & ~np.isfinite(array)
-    if broken.any():
-        index = _index(broken)
-        where = f" at {int(broken.sum())} of {array.size} entries, e.g." if array.ndim else ""
-        raise fail(
-            name,
-            case,
-            f"{what} holds NaN or inf{where} at index {index} (expected {expected[index]:.6g})"
-            if array.ndim
-            else f"{what} is {array[()]} (expected {expected[()]:.6g})",
-            hint or "an overflow, or a division by zero?",
+    def fail(self, message: str, hint: str = "") -> AssertionError:
+        """The error to raise: ``name: label: message``, a hint on a line of its own and, when
+        :meth:`run` called the student's function in this case, its inputs and how to rerun it
+        (which :func:`last_failure` then returns)."""
+        text = f"{self.name}: {self.label}: {message}" + (f"\nHint: {hint}" if hint else "")
+        call = CALLS.last_call  # the student's function was last called in this case
+        failure = (
+            dataclasses.replace(call, case=self.label)
+            if call and call.checker == self.name
+            else None
         )
-    excess = np.where(wrong, np.abs(array - expected) - rtol * np.abs(expected), -np.inf)
-    index = _index(excess == excess.max())
-    pair = _expected_got(float(expected[index]), float(array[index]))
-    if array.ndim == 0:
-        raise fail(name, case, f"{what}: {pair}", hint)
-    message = (
-        f"{what}: {int(wrong.sum())} of {array.size} entries are wrong; the worst is at "
-        f"index {index}: {pair}"
-    )
-    factor = _common_factor(array, expected)
-    if factor is not None:
-        message += f". Every entry is {factor:.6g} times the expected one: a constant factor?"
-    raise fail(name, case, message, hint)
+        CALLS.last_failure = failure
+        return AssertionError(text + (failure.describe() if failure else ""))
 
+    def run(self, candidate: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``candidate(*args, **kwargs)``; an exception becomes a failure of this case.
 
-def assert_all_close(
-    name: str,
-    case: str,
-    what: str,
-    got: Mapping[str, object],
-    expected: Mapping[str, object],
-    *,
-    rtol: float = 1e-7,
-    atol: float = 1e-10,
-    hint: str | Mapping[str, str] = "",
-) -> None:
-    """:func:`assert_close` for every key of ``expected``, in its order: ``got[key]`` against
-    ``expected[key]``, named ``what.format(key=key)`` (``"grads[{key!r}]"``), with ``hint`` for
-    every key or ``hint[key]``."""
-    for key, want in expected.items():
-        assert_close(
-            name,
-            case,
-            what.format(key=key),
-            got[key],
-            want,
-            rtol=rtol,
-            atol=atol,
-            hint=hint if isinstance(hint, str) else hint[key],
+        A copy of the inputs is kept first, for :func:`last_failure`. ``NotImplementedError``
+        (an exercise still to do) is not caught.
+        """
+        function = getattr(candidate, "__name__", "")
+        CALLS.last_call = FailedCase(
+            self.name,
+            self.label,
+            function if function.isidentifier() else self.name,
+            _PARAMETERS.get(self.name, ()),
+            _copied(args),
+            _copied(kwargs),
         )
+        try:
+            return candidate(*args, **kwargs)
+        except NotImplementedError:
+            raise
+        except Exception as err:
+            raise self.fail(f"your function raised {type(err).__name__}: {err}") from err
 
+    def as_numbers(self, got: object, what: str) -> np.ndarray:
+        """``got`` (an array, a number, a torch tensor) as a NumPy array of numbers."""
+        if got is None:
+            raise self.fail(f"{what} is None", "did your function forget to `return` it?")
+        if hasattr(got, "detach"):  # a torch tensor
+            got = got.detach().cpu().numpy()
+        try:
+            array = np.asarray(got)
+        except (TypeError, ValueError) as err:
+            raise self.fail(f"{what} is not an array of numbers: {err}") from None
+        if array.dtype.kind not in "biuf":
+            raise self.fail(f"{what} should be numbers, got {type(got).__name__} {_short(got)}")
+        return array
 
-def assert_unchanged(
-    name: str,
-    case: str,
-    what: str,
-    before: np.ndarray,
-    after: object,
-    hint: str = "work on a copy (or put every value back exactly as it was)",
-) -> None:
-    """Fail if an input array was modified by the candidate."""
-    if not np.array_equal(before, np.asarray(after)):
-        raise fail(name, case, f"your function changed {what}, which was passed in", hint)
+    def as_tuple(
+        self,
+        got: object,
+        size: int,
+        what: str,
+        *,
+        shown: Callable[[object], str] = _type_and_length,
+    ) -> tuple:
+        """``got`` as a tuple of ``size`` items, or a failure: ``expected <what>, got
+        <shown(got)>``.
+
+        By default ``shown`` gives the type and the length of a tuple or list, or the type and
+        the start of anything else.
+        """
+        if not isinstance(got, (tuple, list)) or len(got) != size:
+            raise self.fail(f"expected {what}, got {shown(got)}")
+        return tuple(got)
+
+    def as_dict(
+        self,
+        got: object,
+        keys: list[str],
+        what: str,
+        *,
+        shown: Callable[[object], str] = type_and_start,
+    ) -> dict:
+        """``got`` if it is a dict with exactly ``keys``, or a failure naming the difference."""
+        if not isinstance(got, dict):
+            raise self.fail(f"{what} should be a dict, got {shown(got)}")
+        if set(got) != set(keys):
+            raise self.fail(f"{what} should have the keys {sorted(keys)}, got {sorted(got)}")
+        return got
+
+    def close(
+        self,
+        what: str,
+        got: object,
+        expected: object,
+        *,
+        rtol: float = 1e-7,
+        atol: float = 1e-10,
+        hint: str = "",
+    ) -> None:
+        """Fail unless ``got`` has the shape of ``expected`` and equals it within tolerance.
+
+        The message gives the shapes, or the worst entry (index, expected, got), the number of
+        wrong entries, and says so when every entry is off by the same factor.
+        """
+        expected = np.asarray(expected, dtype=np.float64)
+        array = self.as_numbers(got, what)
+        if array.shape != expected.shape:
+            shapes = f"{what} has shape {_shape(array.shape)}, expected {_shape(expected.shape)}"
+            raise self.fail(shapes, hint)
+        array = array.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            wrong = ~np.isclose(array, expected, rtol=rtol, atol=atol)
+        if not wrong.any():
+            return
+        broken = wrong & ~np.isfinite(array)
+        if broken.any():
+            index = _index(broken)
+            where = f" at {int(broken.sum())} of {array.size} entries, e.g." if array.ndim else ""
+            raise self.fail(
+                f"{what} holds NaN or inf{where} at index {index} (expected {expected[index]:.6g})"
+                if array.ndim
+                else f"{what} is {array[()]} (expected {expected[()]:.6g})",
+                hint or "an overflow, or a division by zero?",
+            )
+        excess = np.where(wrong, np.abs(array - expected) - rtol * np.abs(expected), -np.inf)
+        index = _index(excess == excess.max())
+        pair = _expected_got(float(expected[index]), float(array[index]))
+        if array.ndim == 0:
+            raise self.fail(f"{what}: {pair}", hint)
+        message = (
+            f"{what}: {int(wrong.sum())} of {array.size} entries are wrong; the worst is at "
+            f"index {index}: {pair}"
+        )
+        factor = _common_factor(array, expected)
+        if factor is not None:
+            message += f". Every entry is {factor:.6g} times the expected one: a constant factor?"
+        raise self.fail(message, hint)
+
+    def all_close(
+        self,
+        what: str,
+        got: Mapping[str, object],
+        expected: Mapping[str, object],
+        *,
+        rtol: float = 1e-7,
+        atol: float = 1e-10,
+        hint: str | Mapping[str, str] = "",
+    ) -> None:
+        """:meth:`close` for every key of ``expected``, in its order: ``got[key]`` against
+        ``expected[key]``, named ``what.format(key=key)`` (``"grads[{key!r}]"``), with ``hint``
+        for every key or ``hint[key]``."""
+        for key, want in expected.items():
+            self.close(
+                what.format(key=key),
+                got[key],
+                want,
+                rtol=rtol,
+                atol=atol,
+                hint=hint if isinstance(hint, str) else hint[key],
+            )
+
+    def unchanged(
+        self,
+        what: str,
+        before: np.ndarray,
+        after: object,
+        hint: str = "work on a copy (or put every value back exactly as it was)",
+    ) -> None:
+        """Fail if an input array was modified by the candidate."""
+        if not np.array_equal(before, np.asarray(after)):
+            raise self.fail(f"your function changed {what}, which was passed in", hint)
+
+    def tensors_unchanged(self, before: dict[str, np.ndarray], tensors: dict[str, Any]) -> None:
+        """Fail if the candidate modified any of the input ``tensors`` in place; ``before`` holds
+        their :func:`numpy_copies` from before the call."""
+        for key, value in before.items():
+            self.unchanged(key, value, tensors[key].detach().cpu().numpy())
 
 
 def passed(name: str, cases: int) -> None:
@@ -363,12 +397,6 @@ def tensor_argument(value: np.ndarray, dtype: str = "float64") -> Any:
 def numpy_copies(tensors: dict[str, Any]) -> dict[str, np.ndarray]:
     """Snapshots of input tensors, to tell afterwards whether the candidate changed them."""
     return {key: value.detach().cpu().numpy().copy() for key, value in tensors.items()}
-
-
-def assert_inputs_unchanged(name: str, case: str, before: dict, tensors: dict[str, Any]) -> None:
-    """Fail if the candidate modified any of the input tensors in place."""
-    for key, value in before.items():
-        assert_unchanged(name, case, key, value, tensors[key].detach().cpu().numpy())
 
 
 # ---------------------------------------------------------------- private

@@ -6,16 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.checks._core import (
-    as_numbers,
-    assert_close,
-    assert_unchanged,
-    checker,
-    fail,
-    passed,
-    require_function,
-    run,
-)
+from companion.checks._core import Case, checker, passed, require_function
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = np.array([0, 1, 1, 0])
@@ -43,17 +34,11 @@ def check_neuron(neuron: Callable) -> None:
         ("large inputs (tanh saturates)", 100 * rng.normal(size=(3, 2)), rng.normal(size=2), 1.0),
         ("zero input: the output is tanh(b)", np.zeros((2, 4)), rng.normal(size=4), 0.5),
     ]
-    for case, x, w, b in cases:
-        label = f"case '{case}' (x.shape={x.shape})"
-        got = run(name, label, neuron, x.copy(), w.copy(), b)
-        assert_close(
-            name,
-            label,
-            "the output",
-            got,
-            np.tanh(x @ w + b),
-            hint="one number per row of x: tanh of the weighted sum plus the bias",
-        )
+    for description, x, w, b in cases:
+        case = Case(name, f"case '{description}' (x.shape={x.shape})")
+        got = case.run(neuron, x.copy(), w.copy(), b)
+        hint = "one number per row of x: tanh of the weighted sum plus the bias"
+        case.close("the output", got, np.tanh(x @ w + b), hint=hint)
     passed(name, len(cases))
 
 
@@ -78,22 +63,15 @@ def check_two_layer_forward(two_layer_forward: Callable) -> None:
         ("N=7, D=3, H=5", rng.normal(size=(7, 3)), _random_params(rng, 3, 5)),
         ("large weights (both layers saturate)", XOR_INPUTS, _random_params(rng, 2, 3, 30.0)),
     ]
-    for case, X, params in cases:
+    hint = "h = tanh(X W1 + b1), then p = sigmoid(h . w2 + b2): one number per row of X"
+    for description, X, params in cases:
         copies = {k: v.copy() for k, v in params.items()}
-        label = f"case '{case}' (X.shape={X.shape})"
-        got = run(name, label, two_layer_forward, X.copy(), copies)
+        case = Case(name, f"case '{description}' (X.shape={X.shape})")
+        got = case.run(two_layer_forward, X.copy(), copies)
         for key in params:
-            assert_unchanged(name, label, f"params[{key!r}]", params[key], copies[key])
-        assert_close(
-            name,
-            label,
-            "the output p",
-            got,
-            _two_layer(X, params),
-            rtol=1e-6,
-            atol=1e-9,
-            hint="h = tanh(X W1 + b1), then p = sigmoid(h . w2 + b2): one number per row of X",
-        )
+            case.unchanged(f"params[{key!r}]", params[key], copies[key])
+        want = _two_layer(X, params)
+        case.close("the output p", got, want, rtol=1e-6, atol=1e-9, hint=hint)
     passed(name, len(cases))
 
 
@@ -102,24 +80,22 @@ def check_xor_weights(xor_weights: Callable) -> None:
     """Check ``xor_weights()``: weights of a network with 2 hidden units that computes XOR."""
     name = "xor_weights"
     require_function(xor_weights, name, ())
-    case = "case 'the four XOR inputs'"
-    params = run(name, case, xor_weights)
+    case = Case(name, "case 'the four XOR inputs'")
+    params = case.run(xor_weights)
     if not isinstance(params, dict):
-        raise fail(name, case, f"expected a dict of weights, got {type(params).__name__}")
+        raise case.fail(f"expected a dict of weights, got {type(params).__name__}")
     shapes = {"W1": (2, 2), "b1": (2,), "w2": (2,), "b2": (1,)}
     if set(params) != set(shapes):
-        raise fail(name, case, f"expected the keys {sorted(shapes)}, got {sorted(params)}")
+        raise case.fail(f"expected the keys {sorted(shapes)}, got {sorted(params)}")
     for key, shape in shapes.items():
-        array = as_numbers(params[key], name, case, f"params[{key!r}]")
+        array = case.as_numbers(params[key], f"params[{key!r}]")
         if array.shape != shape:
-            raise fail(name, case, f"params[{key!r}] has shape {array.shape}, expected {shape}")
+            raise case.fail(f"params[{key!r}] has shape {array.shape}, expected {shape}")
     p = _two_layer(XOR_INPUTS, {k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
     for x, target, out in zip(XOR_INPUTS, XOR_TARGETS, p, strict=True):
         good = out > 0.9 if target else out < 0.1
         if not good:
-            raise fail(
-                name,
-                f"case 'input {tuple(int(v) for v in x)}'",
+            raise Case(name, f"case 'input {tuple(int(v) for v in x)}'").fail(
                 f"the network outputs {out:.3f}; XOR needs "
                 + ("above 0.9" if target else "below 0.1"),
                 "every output must be within 0.1 of its target: scale the weights up until "

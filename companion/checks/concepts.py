@@ -7,18 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.checks._core import (
-    as_numbers,
-    as_tuple,
-    assert_close,
-    assert_unchanged,
-    checker,
-    fail,
-    passed,
-    require_function,
-    run,
-    type_name,
-)
+from companion.checks._core import Case, checker, passed, require_function, type_name
 from companion.scratch import RNN
 
 
@@ -44,25 +33,21 @@ def check_pad_one_hot(pad_one_hot: Callable) -> None:
         ("V=1", [[0, 0, 0]], 1),
         ("an empty sequence in the batch", [[3, 1], [], [2, 2, 2, 2]], 4),
     ]
-    for case, seqs, vocab_size in cases:
-        label = f"case '{case}' (seqs={seqs}, vocab_size={vocab_size})"
-        got = run(name, label, pad_one_hot, [list(s) for s in seqs], vocab_size)
-        x, mask = as_tuple(name, label, got, 2, "a pair (x, mask)", shown=type_name)
+    for description, seqs, vocab_size in cases:
+        case = Case(name, f"case '{description}' (seqs={seqs}, vocab_size={vocab_size})")
+        got = case.run(pad_one_hot, [list(s) for s in seqs], vocab_size)
+        x, mask = case.as_tuple(got, 2, "a pair (x, mask)", shown=type_name)
         want_x, want_mask = _pad_one_hot(seqs, vocab_size)
-        assert_close(
-            name,
-            label,
+        case.close(
             "x",
             x,
             want_x,
             hint="x[b, t] is the one-hot vector of seqs[b][t], "
             "and all zeros where sequence b has no step t",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "mask",
-            as_numbers(mask, name, label, "mask").astype(bool),
+            case.as_numbers(mask, "mask").astype(bool),
             want_mask,
             hint="mask[b, t] is True where sequence b has a step t, False in the padding",
         )
@@ -72,11 +57,12 @@ def check_pad_one_hot(pad_one_hot: Callable) -> None:
 def _check_count(name: str, candidate: Callable, args: tuple[str, ...], cases, formula) -> None:
     require_function(candidate, name, args)
     for values in cases:
-        label = "case " + ", ".join(f"{a}={v}" for a, v in zip(args, values, strict=True))
-        got = run(name, label, candidate, *values)
+        settings = ", ".join(f"{a}={v}" for a, v in zip(args, values, strict=True))
+        case = Case(name, f"case {settings}")
+        got = case.run(candidate, *values)
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            raise fail(name, label, f"expected an int, got {type(got).__name__} {got!r}")
-        assert_close(name, label, "the count", got, formula(*values), rtol=0, atol=0)
+            raise case.fail(f"expected an int, got {type(got).__name__} {got!r}")
+        case.close("the count", got, formula(*values), rtol=0, atol=0)
     passed(name, len(cases))
 
 
@@ -118,7 +104,7 @@ def check_rnn_forward(rnn_forward: Callable) -> None:
     require_function(rnn_forward, name, ("x", "h0", "W_xh", "W_hh", "b_h"))
     rng = np.random.default_rng(3)
     cases = []
-    for case, (B, T, D, H), h_scale, w_scale in [
+    for description, (B, T, D, H), h_scale, w_scale in [
         ("B=2, T=5, D=3, H=4, h0 = 0", (2, 5, 3, 4), 0.0, 0.5),
         ("B=1, T=1, D=1, H=1", (1, 1, 1, 1), 0.5, 0.5),
         ("B=3, T=6, D=2, H=5, h0 not zero", (3, 6, 2, 5), 0.8, 0.5),
@@ -131,12 +117,12 @@ def check_rnn_forward(rnn_forward: Callable) -> None:
             w_scale * rng.normal(size=(H, H)),
             0.1 * rng.normal(size=H),
         )
-        cases.append((case, args))
-    for case, args in cases:
-        label = f"case '{case}'"
-        got = run(name, label, rnn_forward, *(a.copy() for a in args))
+        cases.append((description, args))
+    for description, args in cases:
+        case = Case(name, f"case '{description}'")
+        got = case.run(rnn_forward, *(a.copy() for a in args))
         want = _forward(*args)
-        got_array = as_numbers(got, name, label, "the hidden states")
+        got_array = case.as_numbers(got, "the hidden states")
         hint = "hs[:, t] is h_{t+1} = tanh(x[:, t] @ W_xh + h_t @ W_hh + b_h), starting from h0"
         if got_array.shape == want.shape:
             wrong = ~np.isclose(got_array, want, rtol=1e-7, atol=1e-10).all(axis=(0, 2))
@@ -148,7 +134,7 @@ def check_rnn_forward(rnn_forward: Callable) -> None:
                     if first > 0
                     else ""
                 )
-        assert_close(name, label, "the hidden states", got_array, want, hint=hint)
+        case.close("the hidden states", got_array, want, hint=hint)
     passed(name, len(cases))
 
 
@@ -179,15 +165,13 @@ def check_sensitivity(sensitivity: Callable) -> None:
         ("T=1, k=0, a tanh RNN", lambda x: rnn.forward(x)[0], 1, 0),
         ("k = T - 1 (the last step)", lambda x: np.cumsum(x, axis=1), 6, 5),
     ]
-    for case, model, steps, k in models:
-        label = f"case '{case}', T={steps}, k={k}"
+    for description, model, steps, k in models:
+        case = Case(name, f"case '{description}', T={steps}, k={k}")
         x = rng.normal(size=(2, steps, 3))
         before = x.copy()
-        got = run(name, label, sensitivity, model, x, k)
-        assert_unchanged(name, label, "x", before, x)
-        assert_close(
-            name,
-            label,
+        got = case.run(sensitivity, model, x, k)
+        case.unchanged("x", before, x)
+        case.close(
             "the sensitivity",
             got,
             _sensitivity(model, before, k, 1e-6),

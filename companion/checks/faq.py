@@ -13,15 +13,10 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.checks._core import (
-    as_numbers,
-    as_tuple,
-    assert_close,
-    assert_unchanged,
+    Case,
     checker,
-    fail,
     passed,
     require_function,
-    run,
     tensor_argument,
     torch_module,
     type_and_start,
@@ -51,16 +46,14 @@ def check_masked_mean(masked_mean: Callable) -> None:
         ("one real step per row, T=6", _lengths_mask([1, 1], 6)),
         ("real positions scattered, not a prefix", scattered),
     ]
-    for case, mask in cases:
-        label = f"case '{case}'"
+    for description, mask in cases:
+        case = Case(name, f"case '{description}'")
         values = rng.normal(size=mask.shape)
         values[~mask] = np.where(rng.uniform(size=(~mask).sum()) > 0.5, np.nan, np.inf)
         given = torch.tensor(values, requires_grad=True)
-        got = run(name, label, masked_mean, given, torch.tensor(mask))
+        got = case.run(masked_mean, given, torch.tensor(mask))
         want = values[mask].mean()
-        assert_close(
-            name,
-            label,
+        case.close(
             "the mean",
             got,
             want,
@@ -71,18 +64,14 @@ def check_masked_mean(masked_mean: Callable) -> None:
             "multiplying the others by 0",
         )
         if not isinstance(got, torch.Tensor) or not got.requires_grad:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the result should be a torch tensor that autograd can differentiate (it is "
                 f"a loss), got {type(got).__name__}"
                 + (" without a gradient" if isinstance(got, torch.Tensor) else ""),
                 "compute it with torch operations on `values`",
             )
         (grad,) = torch.autograd.grad(got, given)
-        assert_close(
-            name,
-            label,
+        case.close(
             "the gradient with respect to values",
             grad,
             mask / mask.sum(),
@@ -114,51 +103,43 @@ def check_pack_sequences(pack_sequences: Callable) -> None:
         ("increasing lengths", [1, 2, 3, 4, 5], 5, 2),
         ("T=1", [1, 1], 1, 3),
     ]
-    for case, lengths, T, D in cases:
-        label = f"case '{case}'"
+    for description, lengths, T, D in cases:
+        case = Case(name, f"case '{description}'")
         padded = rng.normal(size=(len(lengths), T, D))
         padded[~_lengths_mask(lengths, T)] = 0.0
         given_padded, given_lengths = tensor_argument(padded), tensor_argument(lengths, "int64")
-        got = run(name, label, pack_sequences, given_padded, given_lengths)
-        assert_unchanged(name, label, "padded", padded, given_padded.numpy())
-        data, batch_sizes, sorted_indices = as_tuple(
-            name, label, got, 3, "a triple (data, batch_sizes, sorted_indices)"
+        got = case.run(pack_sequences, given_padded, given_lengths)
+        case.unchanged("padded", padded, given_padded.numpy())
+        data, batch_sizes, sorted_indices = case.as_tuple(
+            got, 3, "a triple (data, batch_sizes, sorted_indices)"
         )
         want = pack_padded_sequence(
             tensor_argument(padded), torch.tensor(lengths), batch_first=True, enforce_sorted=False
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "batch_sizes",
-            as_numbers(batch_sizes, name, label, "batch_sizes"),
+            case.as_numbers(batch_sizes, "batch_sizes"),
             want.batch_sizes.numpy(),
             rtol=0,
             atol=0,
             hint="batch_sizes[t] is the number of sequences longer than t, for t = 0 to "
             "max(lengths) - 1: the padding columns after the longest sequence are not steps",
         )
-        order = as_numbers(sorted_indices, name, label, "sorted_indices")
+        order = case.as_numbers(sorted_indices, "sorted_indices")
         if order.dtype.kind not in "iu" or sorted(order.tolist()) != list(range(len(lengths))):
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"sorted_indices should be a permutation of 0 to {len(lengths) - 1}, got "
-                f"{order.tolist()}",
+                f"{order.tolist()}"
             )
         ordered = np.array(lengths)[order]
         if (np.diff(ordered) > 0).any():
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"sorted_indices {order.tolist()} put the lengths in the order "
                 f"{ordered.tolist()}; expected the longest first",
                 "the rows still running at step t must be the first batch_sizes[t] rows",
             )
         rows = [padded[order[:n], t] for t, n in enumerate(want.batch_sizes.tolist())]
-        assert_close(
-            name,
-            label,
+        case.close(
             "data",
             data,
             np.concatenate(rows),
@@ -203,16 +184,14 @@ def check_missing_value_features(missing_value_features: Callable) -> None:
     observed[:, 0] = False
     cases.append(("nothing observed at the first step", x, observed))
     cases.append(("T=1, B=1, D=1, missing", np.array([[[0.7]]]), np.array([[[False]]])))
-    for case, x, observed in cases:
-        label = f"case '{case}'"
+    for description, x, observed in cases:
+        case = Case(name, f"case '{description}'")
         x = np.where(observed, x, np.nan)  # what a missing value usually looks like
         given = tensor_argument(x)
-        got = run(name, label, missing_value_features, given, tensor_argument(observed, "bool"))
-        assert_unchanged(name, label, "x", np.nan_to_num(x), np.nan_to_num(given.numpy()))
+        got = case.run(missing_value_features, given, tensor_argument(observed, "bool"))
+        case.unchanged("x", np.nan_to_num(x), np.nan_to_num(given.numpy()))
         want = np.concatenate([_forward_fill(x, observed), observed.astype(np.float64)], axis=-1)
-        assert_close(
-            name,
-            label,
+        case.close(
             "the features",
             got,
             want,
@@ -248,18 +227,10 @@ def check_time_gaps(time_gaps: Callable) -> None:
         ("never observed", irregular[:1], np.zeros((1, 9, 1), dtype=bool)),
         ("T=1", np.array([[4.5]]), np.array([[[True, False]]])),
     ]
-    for case, times, observed in cases:
-        label = f"case '{case}'"
-        got = run(
-            name,
-            label,
-            time_gaps,
-            tensor_argument(times),
-            tensor_argument(observed, "bool"),
-        )
-        assert_close(
-            name,
-            label,
+    for description, times, observed in cases:
+        case = Case(name, f"case '{description}'")
+        got = case.run(time_gaps, tensor_argument(times), tensor_argument(observed, "bool"))
+        case.close(
             "the gaps",
             got,
             _gaps(times, observed),
@@ -328,17 +299,15 @@ def check_leaks_future(leaks_future: Callable) -> None:
     require_function(leaks_future, name, ("model", "T", "D"))
     models = _leak_models()
     T, D = 8, 3
-    for case, model, leaks in models:
-        label = f"case '{case}' (T={T}, D={D})"
-        got = run(name, label, leaks_future, model, T, D)
+    for description, model, leaks in models:
+        case = Case(name, f"case '{description}' (T={T}, D={D})")
+        got = case.run(leaks_future, model, T, D)
         if hasattr(got, "item") and getattr(got, "ndim", 1) == 0:
             got = got.item()
         if not isinstance(got, (bool, np.bool_)):
-            raise fail(name, label, f"expected True or False, got {type_and_start(got)}")
+            raise case.fail(f"expected True or False, got {type_and_start(got)}")
         if bool(got) != leaks:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"expected {leaks} (it {'does' if leaks else 'does not'} use inputs from later "
                 f"steps), got {bool(got)}",
                 "for every step t, change the inputs after t only (every feature) and see "
@@ -366,31 +335,27 @@ def check_delayed_targets(delayed_targets: Callable) -> None:
         ("T=1", (2, 1), [1]),
         ("B=1, the same lag twice", (1, 5), [2, 2]),
     ]
-    for case, (B, T), lags in cases:
-        label = f"case '{case}' (lags={lags})"
+    for description, (B, T), lags in cases:
+        case = Case(name, f"case '{description}' (lags={lags})")
         x = rng.normal(size=(B, T))
         given = tensor_argument(x)
-        got = run(name, label, delayed_targets, given, list(lags))
-        assert_unchanged(name, label, "x", x, given.numpy())
-        targets, valid = as_tuple(name, label, got, 2, "a pair (targets, valid)")
+        got = case.run(delayed_targets, given, list(lags))
+        case.unchanged("x", x, given.numpy())
+        targets, valid = case.as_tuple(got, 2, "a pair (targets, valid)")
         want_targets = np.zeros((B, T, len(lags)))
         want_valid = np.zeros((B, T, len(lags)), dtype=bool)
         for k, lag in enumerate(lags):
             want_targets[:, lag:, k] = x[:, : max(T - lag, 0)]
             want_valid[:, lag:, k] = True
-        assert_close(
-            name,
-            label,
+        case.close(
             "valid",
-            as_numbers(valid, name, label, "valid").astype(bool),
+            case.as_numbers(valid, "valid").astype(bool),
             want_valid,
             rtol=0,
             atol=0,
             hint="step t can recall the input lag steps back only when t - lag >= 0",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "targets",
             targets,
             want_targets,

@@ -19,19 +19,11 @@ from typing import Any
 import numpy as np
 
 from companion.checks._core import (
-    as_dict,
-    as_numbers,
-    as_tuple,
-    assert_all_close,
-    assert_close,
-    assert_inputs_unchanged,
-    assert_unchanged,
+    Case,
     checker,
-    fail,
     numpy_copies,
     passed,
     require_function,
-    run,
     tensor_argument,
     torch_module,
 )
@@ -43,15 +35,15 @@ def _generator(seed: int) -> Any:
     return torch_module().Generator().manual_seed(seed)
 
 
-def _draw_twice(name: str, label: str, candidate: Callable, *args: Any) -> tuple:
+def _draw_twice(case: Case, candidate: Callable, *args: Any) -> tuple:
     """Two calls with generators seeded alike (the global seed changed in between) and one
     with another seed; fail unless the first two agree and the third differs."""
     torch = torch_module()
     torch.manual_seed(1)
-    first = run(name, label, candidate, *args, _generator(7))
+    first = case.run(candidate, *args, _generator(7))
     torch.manual_seed(2)
-    again = run(name, label, candidate, *args, _generator(7))
-    other = run(name, label, candidate, *args, _generator(8))
+    again = case.run(candidate, *args, _generator(7))
+    other = case.run(candidate, *args, _generator(8))
     return first, again, other
 
 
@@ -68,20 +60,16 @@ def _same(a: object, b: object) -> bool:
         return False
 
 
-def _check_seeding(name: str, label: str, first, again, other, random: bool = True) -> None:
+def _check_seeding(case: Case, first, again, other, random: bool = True) -> None:
     """Fail unless ``first`` equals ``again`` and (for random data) differs from ``other``."""
     if not _same(first, again):
-        raise fail(
-            name,
-            label,
+        raise case.fail(
             "two calls with generators seeded alike gave different data",
             "draw every random number from the generator you are given (torch.rand(..., "
             "generator=generator)), never from torch's global generator",
         )
     if random and _same(first, other):
-        raise fail(
-            name,
-            label,
+        raise case.fail(
             "two calls with generators seeded differently gave the same data",
             "use the generator you are given, not one of your own with a fixed seed",
         )
@@ -94,45 +82,35 @@ def check_adding_problem(adding_problem: Callable) -> None:
     require_function(adding_problem, name, ("batch_size", "T", "generator"))
     cases = [(4, 10), (1, 2), (3, 3), (2, 101), (20_000, 20)]
     for B, T in cases:
-        label = f"case batch_size={B}, T={T}"
-        first, again, other = _draw_twice(name, label, adding_problem, B, T)
-        x, y = as_tuple(name, label, first, 2, "a pair (x, y)")
-        x = as_numbers(x, name, label, "x").astype(np.float64)
-        y = as_numbers(y, name, label, "y").astype(np.float64)
+        case = Case(name, f"case batch_size={B}, T={T}")
+        first, again, other = _draw_twice(case, adding_problem, B, T)
+        x, y = case.as_tuple(first, 2, "a pair (x, y)")
+        x = case.as_numbers(x, "x").astype(np.float64)
+        y = case.as_numbers(y, "y").astype(np.float64)
         if x.shape != (B, T, 2) or y.shape != (B,):
-            raise fail(
-                name,
-                label,
-                f"x has shape {x.shape} and y {y.shape}, expected {(B, T, 2)} and {(B,)}",
+            raise case.fail(
+                f"x has shape {x.shape} and y {y.shape}, expected {(B, T, 2)} and {(B,)}"
             )
         values, markers = x[..., 0], x[..., 1]
         if values.min() < 0 or values.max() > 1:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the values x[..., 0] should lie in [0, 1], got values from {values.min():.3g} "
                 f"to {values.max():.3g}",
                 "draw them uniformly (torch.rand)",
             )
         if not np.isin(markers, (0.0, 1.0)).all() or not (markers.sum(axis=1) == 2).all():
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"every row of x[..., 1] should hold exactly two 1s and zeros elsewhere; row 0 "
-                f"is {markers[0][:12].tolist()}{' ...' if T > 12 else ''}",
+                f"is {markers[0][:12].tolist()}{' ...' if T > 12 else ''}"
             )
         half = T // 2
         first_pos = markers[:, :half].argmax(axis=1)
         if not (markers[:, :half].sum(axis=1) == 1).all():
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"one marker lies in the first half (steps 0 to {half - 1}) and one in the "
-                "second; some row has both in the same half",
+                "second; some row has both in the same half"
             )
-        assert_close(
-            name,
-            label,
+        case.close(
             "y",
             y,
             (values * markers).sum(axis=1),
@@ -140,7 +118,7 @@ def check_adding_problem(adding_problem: Callable) -> None:
             atol=1e-6,
             hint="the target is the sum of the two values whose marker is 1",
         )
-        _check_seeding(name, label, first, again, other)
+        _check_seeding(case, first, again, other)
         if B >= 10_000:  # the distributions, from many draws
             second_pos = markers[:, half:].argmax(axis=1)
             checks = [
@@ -164,7 +142,7 @@ def check_adding_problem(adding_problem: Callable) -> None:
             ]
             for what, got, want, tolerance, hint in checks:
                 if abs(got - want) > tolerance:
-                    raise fail(name, label, f"{what} is {got:.4f}, expected {want:.4f}", hint)
+                    raise case.fail(f"{what} is {got:.4f}, expected {want:.4f}", hint)
     passed(name, len(cases))
 
 
@@ -177,33 +155,27 @@ def check_copy_task(copy_task: Callable) -> None:
     require_function(copy_task, name, ("batch_size", "length", "delay", "num_symbols", "generator"))
     cases = [(3, 4, 6, 5), (5, 3, 20, 2), (2, 10, 1, 8), (1, 1, 1, 1), (20_000, 2, 3, 4)]
     for B, L, delay, K in cases:
-        label = f"case batch_size={B}, length={L}, delay={delay}, num_symbols={K}"
-        first, again, other = _draw_twice(name, label, copy_task, B, L, delay, K)
-        x, y = as_tuple(name, label, first, 2, "a pair (x, y)")
-        x, y = as_numbers(x, name, label, "x"), as_numbers(y, name, label, "y")
+        case = Case(name, f"case batch_size={B}, length={L}, delay={delay}, num_symbols={K}")
+        first, again, other = _draw_twice(case, copy_task, B, L, delay, K)
+        x, y = case.as_tuple(first, 2, "a pair (x, y)")
+        x, y = case.as_numbers(x, "x"), case.as_numbers(y, "y")
         T = 2 * L + delay
         for what, array in (("x", x), ("y", y)):
             if array.dtype.kind not in "iu":
-                raise fail(name, label, f"{what} should hold integer ids, got dtype {array.dtype}")
+                raise case.fail(f"{what} should hold integer ids, got dtype {array.dtype}")
             if array.shape != (B, T):
-                raise fail(
-                    name,
-                    label,
-                    f"{what} has shape {array.shape}, expected (B, 2 * length + delay) = {(B, T)}",
+                raise case.fail(
+                    f"{what} has shape {array.shape}, expected (B, 2 * length + delay) = {(B, T)}"
                 )
         symbols = x[:, :L]
         if symbols.min() < 0 or symbols.max() > K - 1:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the first {L} inputs should be symbols 0 to {K - 1}, got values from "
                 f"{symbols.min()} to {symbols.max()}",
                 "num_symbols is the blank and num_symbols + 1 the delimiter",
             )
         if K > 1 and symbols.size >= 10 and (symbols == symbols.flat[0]).all():
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"all {symbols.size} symbols are {symbols.flat[0]}; with num_symbols={K} they "
                 "should vary",
                 "look at the range you draw the symbols from: torch.randint(low, high, ...) "
@@ -220,15 +192,13 @@ def check_copy_task(copy_task: Callable) -> None:
             "the step after the delimiter, then the symbols again; the blank is num_symbols "
             "and the delimiter num_symbols + 1"
         )
-        assert_close(name, label, "x", x, want_x, rtol=0, atol=0, hint=hint)
-        assert_close(name, label, "y", y, want_y, rtol=0, atol=0, hint=hint)
-        _check_seeding(name, label, first, again, other, random=K > 1)
+        case.close("x", x, want_x, rtol=0, atol=0, hint=hint)
+        case.close("y", y, want_y, rtol=0, atol=0, hint=hint)
+        _check_seeding(case, first, again, other, random=K > 1)
         if B >= 10_000:
             shares = np.bincount(symbols.ravel(), minlength=K) / symbols.size
             if np.abs(shares - 1 / K).max() > 0.01:
-                raise fail(
-                    name,
-                    label,
+                raise case.fail(
                     f"the symbols 0 to {K - 1} occur with the shares "
                     f"{np.round(shares, 3).tolist()}, expected {1 / K:.3f} each",
                     "draw each symbol uniformly from 0 to num_symbols - 1",
@@ -279,26 +249,22 @@ def check_peephole_lstm_cell(peephole_lstm_cell: Callable) -> None:
         ("peepholes zero: an ordinary LSTM cell", (2, 3, 4), 0.0),
         ("strong peepholes", (4, 2, 3), 3.0),
     ]
-    for case, sizes, peep in cases:
+    for description, sizes, peep in cases:
         x, h, c, params = peephole_case(rng, *sizes, peep)
         want_h, want_c = _peephole_reference(x, h, c, params)
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         inputs = {"x": tensor_argument(x), "h": tensor_argument(h), "c": tensor_argument(c)}
         inputs |= {f"params[{k!r}]": tensor_argument(v) for k, v in params.items()}
         before = numpy_copies(inputs)
-        got = run(
-            name,
-            label,
+        got = case.run(
             peephole_lstm_cell,
             inputs["x"],
             (inputs["h"], inputs["c"]),
             {k: inputs[f"params[{k!r}]"] for k in params},
         )
-        assert_inputs_unchanged(name, label, before, inputs)
-        h_new, c_new = as_tuple(name, label, got, 2, "a pair (h, c)")
-        assert_close(
-            name,
-            label,
+        case.tensors_unchanged(before, inputs)
+        h_new, c_new = case.as_tuple(got, 2, "a pair (h, c)")
+        case.close(
             "the new cell state c",
             c_new,
             want_c,
@@ -308,9 +274,7 @@ def check_peephole_lstm_cell(peephole_lstm_cell: Callable) -> None:
             "sigma(pre_i + w_ci * c_prev), sigma(pre_f + w_cf * c_prev); rows of the weights "
             "in the order i, f, g, o",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "the new hidden state h",
             h_new,
             want_h,
@@ -335,7 +299,7 @@ def check_conv_output_lengths(conv_output_lengths: Callable) -> None:
     torch = torch_module()
     cases = [(3, 1, 1, 1), (3, 2, 0, 1), (5, 2, 2, 1), (3, 1, 0, 2), (4, 3, 1, 2), (1, 1, 0, 1)]
     for k, s, p, d in cases:
-        label = f"case kernel_size={k}, stride={s}, padding={p}, dilation={d}"
+        case = Case(name, f"case kernel_size={k}, stride={s}, padding={p}, dilation={d}")
         shortest = max(1, d * (k - 1) + 1 - 2 * p)  # the shortest input the layer accepts
         lengths = np.array([shortest, shortest + 1, 17, 8, 1 + shortest + 2 * s, 30])
         weight = torch.zeros(1, 1, k)
@@ -346,20 +310,16 @@ def check_conv_output_lengths(conv_output_lengths: Callable) -> None:
             for n in lengths
         ]
         given = tensor_argument(lengths, "int64")
-        got = run(name, label, conv_output_lengths, given, k, s, p, d)
-        assert_unchanged(name, label, "lengths", lengths, given.numpy())
-        array = as_numbers(got, name, label, "the lengths")
+        got = case.run(conv_output_lengths, given, k, s, p, d)
+        case.unchanged("lengths", lengths, given.numpy())
+        array = case.as_numbers(got, "the lengths")
         if array.dtype.kind not in "iu":
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the lengths should be integers (pack_padded_sequence needs them), got dtype "
                 f"{array.dtype}",
                 "use integer (floor) division",
             )
-        assert_close(
-            name,
-            label,
+        case.close(
             f"the lengths (for inputs of lengths {lengths.tolist()})",
             array,
             np.array(want),
@@ -388,7 +348,7 @@ def check_causal_attention(causal_attention: Callable) -> None:
         ("B=1, T=7, scores in the hundreds", (1, 7, 3, 4, 3), 6.0),
         ("D=d_k=d_v=1", (2, 6, 1, 1, 1), 1.0),
     ]
-    for case, (B, T, D, dk, dv), scale in cases:
+    for description, (B, T, D, dk, dv), scale in cases:
         x = scale * rng.normal(size=(B, T, D))
         params = {
             "W_q": scale * rng.normal(size=(D, dk)),
@@ -398,12 +358,10 @@ def check_causal_attention(causal_attention: Callable) -> None:
         xt = tensor_argument(x)
         q, k, v = (xt @ tensor_argument(params[key]) for key in ("W_q", "W_k", "W_v"))
         want = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).numpy()
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         given = {key: tensor_argument(value) for key, value in params.items()}
-        got = run(name, label, causal_attention, xt.clone(), given)
-        assert_close(
-            name,
-            label,
+        got = case.run(causal_attention, xt.clone(), given)
+        case.close(
             "the output",
             got,
             want,
@@ -472,15 +430,13 @@ def check_linear_scan(linear_scan: Callable) -> None:
             rng.normal(size=(2, 2000, 2)),
         ),
     ]
-    for case, a, b in cases:
-        label = f"case '{case}'"
+    for description, a, b in cases:
+        case = Case(name, f"case '{description}'")
         at, bt = tensor_argument(a), tensor_argument(b)
-        got = run(name, label, linear_scan, at, bt)
-        assert_unchanged(name, label, "a", a, at.numpy())
-        assert_unchanged(name, label, "b", b, bt.numpy())
-        assert_close(
-            name,
-            label,
+        got = case.run(linear_scan, at, bt)
+        case.unchanged("a", a, at.numpy())
+        case.unchanged("b", b, bt.numpy())
+        case.close(
             "h",
             got,
             _scan_reference(a, b),
@@ -491,16 +447,14 @@ def check_linear_scan(linear_scan: Callable) -> None:
             "change sign",
         )
     T = 1024
-    label = f"case 'T={T}: how many operations'"
+    case = Case(name, f"case 'T={T}: how many operations'")
     a, b = rng.uniform(0.5, 1.0, (2, T, 3)), rng.normal(size=(2, T, 3))
     counted = CountingTorchCalls(linear_scan)
-    got = run(name, label, counted, tensor_argument(a), tensor_argument(b))
-    assert_close(name, label, "h", got, _scan_reference(a, b), rtol=1e-7, atol=1e-9)
+    got = case.run(counted, tensor_argument(a), tensor_argument(b))
+    case.close("h", got, _scan_reference(a, b), rtol=1e-7, atol=1e-9)
     limit = T // 4
     if counted.calls > limit:
-        raise fail(
-            name,
-            label,
+        raise case.fail(
             f"your function called {counted.calls} torch operations for T = {T}; a scan needs a "
             f"few per round and log2(T) = {int(math.log2(T))} rounds (at most {limit} here)",
             "a loop over the time steps is correct but sequential: combine whole shifted "
@@ -572,8 +526,8 @@ def check_data_parallel_grads(data_parallel_grads: Callable) -> None:
         ),
         ("the model arrives with old values in .grad", linear, mse, (6, 3), (6, 2), 2, True),
     ]
-    for case, make, loss_fn, x_shape, y_shape, world_size, stale in cases:
-        label = f"case '{case}'"
+    for description, make, loss_fn, x_shape, y_shape, world_size, stale in cases:
+        case = Case(name, f"case '{description}'")
         model = make()
         x = tensor_argument(rng.normal(size=x_shape))
         y = (
@@ -586,15 +540,11 @@ def check_data_parallel_grads(data_parallel_grads: Callable) -> None:
         if stale:
             for p in model.parameters():
                 p.grad = torch.full_like(p, 100.0)
-        got = run(
-            name, label, data_parallel_grads, model, loss_fn, x.clone(), y.clone(), world_size
-        )
+        got = case.run(data_parallel_grads, model, loss_fn, x.clone(), y.clone(), world_size)
         for n, p in model.named_parameters():
-            assert_unchanged(name, label, f"the parameter {n!r}", before[n], p.detach().numpy())
-        got = as_dict(name, label, got, list(want), "the result (one gradient per parameter name)")
-        assert_all_close(
-            name,
-            label,
+            case.unchanged(f"the parameter {n!r}", before[n], p.detach().numpy())
+        got = case.as_dict(got, list(want), "the result (one gradient per parameter name)")
+        case.all_close(
             "the gradient of {key!r}",
             got,
             want,

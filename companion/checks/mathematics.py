@@ -12,17 +12,10 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.checks._core import (
-    as_dict,
-    as_numbers,
-    as_tuple,
-    assert_all_close,
-    assert_close,
-    assert_unchanged,
+    Case,
     checker,
-    fail,
     passed,
     require_function,
-    run,
     torch_module,
     type_and_start,
     type_name,
@@ -45,17 +38,13 @@ def check_cross_entropy(cross_entropy: Callable) -> None:
         ("N=4, V=3, logits of size 800", 800 * rng.normal(size=(4, 3)), rng.integers(0, 3, 4)),
         ("N=2, V=5, all logits equal", np.zeros((2, 5)), np.array([1, 4])),
     ]
-    for case, logits, targets in cases:
-        label = f"case '{case}'"
-        got = run(name, label, cross_entropy, logits.copy(), targets.copy())
-        loss, dlogits = as_tuple(
-            name, label, got, 2, "a pair (loss, dlogits)", shown=type_and_start
-        )
+    for description, logits, targets in cases:
+        case = Case(name, f"case '{description}'")
+        got = case.run(cross_entropy, logits.copy(), targets.copy())
+        loss, dlogits = case.as_tuple(got, 2, "a pair (loss, dlogits)", shown=type_and_start)
         want_loss, want_grad = softmax_cross_entropy(logits, targets)
         overflow = "subtract each row's maximum before exp (the log-sum-exp trick)"
-        assert_close(
-            name,
-            label,
+        case.close(
             "the loss",
             loss,
             want_loss,
@@ -64,9 +53,7 @@ def check_cross_entropy(cross_entropy: Callable) -> None:
             if np.abs(logits).max() > 700
             else "the mean over the N rows of -log softmax(row)[target]",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "dlogits",
             dlogits,
             want_grad,
@@ -109,16 +96,16 @@ def check_step_backward(step_backward: Callable) -> None:
         ("B=2, D=6, H=3", (2, 6, 3), 0.5),
         ("B=4, D=2, H=2, saturated units", (4, 2, 2), 4.0),
     ]
-    for case, (B, D, H), scale in cases:
+    for description, (B, D, H), scale in cases:
         x, h_prev = rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))
         W_xh, W_hh = scale * rng.normal(size=(D, H)), scale * rng.normal(size=(H, H))
         b_h, dh = 0.1 * rng.normal(size=H), rng.normal(size=(B, H))
         h, want = _step_reference(dh, x, h_prev, W_xh, W_hh, b_h)
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         args = (dh, x, h_prev, h, W_xh, W_hh)
-        got = run(name, label, step_backward, *(a.copy() for a in args))
-        got = as_dict(name, label, got, list(hints), "the result", shown=type_name)
-        assert_all_close(name, label, "the gradient {key!r}", got, want, hint=hints)
+        got = case.run(step_backward, *(a.copy() for a in args))
+        got = case.as_dict(got, list(hints), "the result", shown=type_name)
+        case.all_close("the gradient {key!r}", got, want, hint=hints)
     passed(name, len(cases))
 
 
@@ -168,26 +155,24 @@ def check_bptt_summed(bptt_summed: Callable) -> None:
     name = "bptt_summed"
     require_function(bptt_summed, name, ("params", "x", "targets", "h0"))
     rng = np.random.default_rng(7)
-    for case, sizes, scale in RNN_CASES:
+    hints = {
+        key: f"shape {shape}; for a summed loss nothing is divided by B * T"
+        for key, shape in PARAM_SHAPES.items()
+    }
+    for description, sizes, scale in RNN_CASES:
         params, x, targets, h0 = _rnn_case(rng, *sizes, scale)
         want_loss, want, want_dh0 = _summed_reference(params, x, targets, h0)
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         copies = {k: v.copy() for k, v in params.items()}
-        got = run(name, label, bptt_summed, copies, x.copy(), targets.copy(), h0.copy())
-        loss, grads, dh0 = as_tuple(
-            name, label, got, 3, "a triple (loss, grads, dh0)", shown=type_and_start
+        got = case.run(bptt_summed, copies, x.copy(), targets.copy(), h0.copy())
+        loss, grads, dh0 = case.as_tuple(
+            got, 3, "a triple (loss, grads, dh0)", shown=type_and_start
         )
         total = "the sum over all B * T positions, not the mean"
-        assert_close(name, label, "the loss", loss, want_loss, rtol=1e-9, hint=total)
-        grads = as_dict(name, label, grads, list(PARAM_SHAPES), "grads", shown=type_name)
-        hints = {
-            key: f"shape {shape}; for a summed loss nothing is divided by B * T"
-            for key, shape in PARAM_SHAPES.items()
-        }
-        assert_all_close(name, label, "grads[{key!r}]", grads, want, hint=hints)
-        assert_close(
-            name,
-            label,
+        case.close("the loss", loss, want_loss, rtol=1e-9, hint=total)
+        grads = case.as_dict(grads, list(PARAM_SHAPES), "grads", shown=type_name)
+        case.all_close("grads[{key!r}]", grads, want, hint=hints)
+        case.close(
             "dh0",
             dh0,
             want_dh0,
@@ -204,21 +189,19 @@ def check_rnn_loss_and_grads(rnn_loss_and_grads: Callable) -> None:
     name = "rnn_loss_and_grads"
     require_function(rnn_loss_and_grads, name, ("params", "x", "targets", "h0"))
     rng = np.random.default_rng(8)
-    for case, sizes, scale in RNN_CASES:
+    for description, sizes, scale in RNN_CASES:
         params, x, targets, h0 = _rnn_case(rng, *sizes, scale)
         B, T, D, H, V = sizes
         rnn = RNN(D, H, V)
         rnn.params = {k: v.copy() for k, v in params.items()}
         want_loss, want, _ = rnn.loss_and_grads(x, targets, h0)
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         copies = {k: v.copy() for k, v in params.items()}
-        got = run(name, label, rnn_loss_and_grads, copies, x.copy(), targets.copy(), h0.copy())
-        loss, grads = as_tuple(name, label, got, 2, "a pair (loss, grads)", shown=type_and_start)
-        assert_close(name, label, "the loss", loss, want_loss, rtol=1e-9)
-        grads = as_dict(name, label, grads, list(PARAM_SHAPES), "grads", shown=type_name)
-        assert_all_close(
-            name,
-            label,
+        got = case.run(rnn_loss_and_grads, copies, x.copy(), targets.copy(), h0.copy())
+        loss, grads = case.as_tuple(got, 2, "a pair (loss, grads)", shown=type_and_start)
+        case.close("the loss", loss, want_loss, rtol=1e-9)
+        grads = case.as_dict(grads, list(PARAM_SHAPES), "grads", shown=type_name)
+        case.all_close(
             "grads[{key!r}]",
             grads,
             want,
@@ -307,35 +290,29 @@ def check_grad_check(grad_check: Callable) -> None:
         "difference has an error of order eps",
         "equal": "the relative error is |a - n| / max(|a| + |n|, floor), worst over all entries",
     }
-    for case, f, w, analytic, kind, value in cases:
-        label = f"case '{case}'"
+    for description, f, w, analytic, kind, value in cases:
+        case = Case(name, f"case '{description}'")
         w_in = w.copy()
-        got = run(name, label, grad_check, f, w_in, analytic.copy())
-        assert_unchanged(
-            name,
-            label,
+        got = case.run(grad_check, f, w_in, analytic.copy())
+        case.unchanged(
             "w",
             w,
             w_in,
             "change one entry of w at a time in place, and restore it: put back the value you "
             "saved, exactly (moving it by +eps and back can leave a rounding error)",
         )
-        error = as_numbers(got, name, label, "the result")
+        error = case.as_numbers(got, "the result")
         if error.shape != () or not np.isfinite(error):
-            raise fail(name, label, f"expected one finite number, got {got!r:.60}", hints["equal"])
+            raise case.fail(f"expected one finite number, got {got!r:.60}", hints["equal"])
         if kind == "below" and not error < value:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the gradient is correct, so the error should be below {value:g}; "
                 f"got {float(error):.3g}",
                 hints["below"],
             )
         if kind == "equal" and not np.isclose(error, value, rtol=1e-4, atol=1e-10):
             expected = _grad_check(f, w.copy(), analytic, 1e-5, 1e-4)
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"expected a relative error of {expected:.4g}, got {float(error):.4g}",
                 hints["equal"],
             )
@@ -367,12 +344,10 @@ def check_jacobian_product_norms(jacobian_product_norms: Callable) -> None:
             np.tanh(0.5 * rng.normal(size=(6, 5))),
         ),
     ]
-    for case, W_hh, hs in cases:
-        label = f"case '{case}'"
-        got = run(name, label, jacobian_product_norms, W_hh.copy(), hs.copy())
-        assert_close(
-            name,
-            label,
+    for description, W_hh, hs in cases:
+        case = Case(name, f"case '{description}'")
+        got = case.run(jacobian_product_norms, W_hh.copy(), hs.copy())
+        case.close(
             "the norms",
             got,
             _product_norms(W_hh, hs),

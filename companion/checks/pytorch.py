@@ -23,19 +23,11 @@ from unittest import mock
 import numpy as np
 
 from companion.checks._core import (
-    as_dict,
-    as_numbers,
-    as_tuple,
-    assert_all_close,
-    assert_close,
-    assert_inputs_unchanged,
-    assert_unchanged,
+    Case,
     checker,
-    fail,
     numpy_copies,
     passed,
     require_function,
-    run,
     tensor_argument,
     torch_module,
 )
@@ -96,18 +88,16 @@ def check_gru_cell(gru_cell: Callable) -> None:
     name = "gru_cell"
     require_function(gru_cell, name, ("x", "h", "params"))
     rng = np.random.default_rng(50)
-    for case, sizes, scale, zero_h in GRU_CASES:
+    for description, sizes, scale, zero_h in GRU_CASES:
         x, h, params = _gru_case(rng, *sizes, scale, zero_h)
         want, _ = _torch_gru_cell(x, h, params)
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         xt, ht, pt = _gru_inputs(x, h, params)
         inputs = {"x": xt, "h": ht} | {f"params[{k!r}]": v for k, v in pt.items()}
         before = numpy_copies(inputs)
-        got = run(name, label, gru_cell, xt, ht, pt)
-        assert_inputs_unchanged(name, label, before, inputs)
-        assert_close(
-            name,
-            label,
+        got = case.run(gru_cell, xt, ht, pt)
+        case.tensors_unchanged(before, inputs)
+        case.close(
             "the new hidden state",
             got,
             want,
@@ -176,24 +166,22 @@ def check_gru_cell_backward(gru_cell_backward: Callable) -> None:
         "bias_hh": "b_hn sits inside the reset gate's product, so its gradient carries the "
         "factor r; b_hr and b_hz do not",
     }
-    for case, sizes, scale, zero_h in GRU_CASES:
+    for description, sizes, scale, zero_h in GRU_CASES:
         x, h, params = _gru_case(rng, *sizes, scale, zero_h)
         dh = rng.normal(size=h.shape)
         _, want = _torch_gru_cell(x, h, params, dh)
-        label = f"case '{case}'"
+        case = Case(name, f"case '{description}'")
         xt, ht, pt = _gru_inputs(x, h, params)
         dht = tensor_argument(dh)
         with autograd_switched_off() as called:
-            got = run(name, label, gru_cell_backward, dht, xt, ht, pt)
+            got = case.run(gru_cell_backward, dht, xt, ht, pt)
         if called:  # the RuntimeError was caught inside the candidate
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"your function called {called[0]}, which this exercise rules out",
                 "derive the gradients by the chain rule and compute them with tensor operations",
             )
-        got = as_dict(name, label, got, list(hints), "the result")
-        assert_all_close(name, label, "the gradient {key!r}", got, want, hint=hints)
+        got = case.as_dict(got, list(hints), "the result")
+        case.all_close("the gradient {key!r}", got, want, hint=hints)
     passed(name, len(GRU_CASES))
 
 
@@ -306,18 +294,19 @@ def check_beam_search(beam_search: Callable) -> None:
         ("eos likely at once (a flat table)", lambda: _TableModel(5, 6, 6, 0.5), 3, 6, 0),
         ("beam_size=100: every hypothesis kept", lambda: _TableModel(3, 4, 7), 100, 4, 0),
     ]
-    for case, make_model, beam_size, max_len, eos_id in cases:
-        label = f"case '{case}' (beam_size={beam_size}, max_len={max_len}, eos_id={eos_id})"
+    for description, make_model, beam_size, max_len, eos_id in cases:
+        case = Case(
+            name,
+            f"case '{description}' (beam_size={beam_size}, max_len={max_len}, eos_id={eos_id})",
+        )
         model = make_model if isinstance(make_model, _DictModel) else make_model()
         want_tokens, want_score = _beam_reference(model, beam_size, max_len, eos_id)
         model.calls.clear()
-        got = run(name, label, beam_search, model, beam_size, max_len, eos_id)
-        tokens, score = as_tuple(name, label, got, 2, "a pair (tokens, score)")
+        got = case.run(beam_search, model, beam_size, max_len, eos_id)
+        tokens, score = case.as_tuple(got, 2, "a pair (tokens, score)")
         extended = [c for c in model.calls if eos_id in c]
         if extended:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"your search asked the model to continue {list(extended[0])}, which already "
                 f"ends with <eos> (id {eos_id})",
                 "a hypothesis that has produced <eos> is finished: keep it as it is, with its "
@@ -326,22 +315,16 @@ def check_beam_search(beam_search: Callable) -> None:
         try:
             tokens = [int(t) for t in (tokens.tolist() if hasattr(tokens, "tolist") else tokens)]
         except (TypeError, ValueError):
-            raise fail(
-                name, label, f"tokens should be a list of ints, got {tokens!r:.60}"
-            ) from None
+            raise case.fail(f"tokens should be a list of ints, got {tokens!r:.60}") from None
         if tokens != want_tokens:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"expected the tokens {want_tokens} (log-probability {want_score:.4f}), got "
                 f"{tokens}",
                 "the score of a hypothesis is the sum of the log-probabilities of its tokens; "
                 "at each step pool every extension of every unfinished hypothesis with the "
                 "finished ones, and keep the beam_size best of the pool",
             )
-        assert_close(
-            name,
-            label,
+        case.close(
             "the score",
             score,
             want_score,
@@ -356,15 +339,13 @@ def check_beam_search(beam_search: Callable) -> None:
 # ---------------------------------------------------------------- per-class recall
 
 
-def assert_close_nan(
-    name: str, case: str, what: str, got: object, expected: np.ndarray, *, hint: str = ""
-) -> None:
-    """:func:`assert_close` where ``expected`` may hold NaN, which ``got`` must match.
+def _close_nan(case: Case, what: str, got: object, expected: np.ndarray, hint: str) -> None:
+    """:meth:`Case.close` where ``expected`` may hold NaN, which ``got`` must match.
 
     A float32 (or float16) result is held to its own precision: a share of counts is as
     right in float32 as in float64.
     """
-    array = as_numbers(got, name, case, what)
+    array = case.as_numbers(got, what)
     rtol = (
         1e-9
         if array.dtype.kind != "f" or array.dtype.itemsize >= 8
@@ -378,9 +359,9 @@ def assert_close_nan(
             index = tuple(int(i) for i in np.argwhere(should != does)[0])
             want = "NaN" if should[index] else f"{expected[index]:.6g}"
             where = ", ".join(str(i) for i in index)
-            raise fail(name, case, f"{what}[{where}]: expected {want}, got {array[index]}", hint)
+            raise case.fail(f"{what}[{where}]: expected {want}, got {array[index]}", hint)
         array, expected = np.where(should, 0.0, array), np.where(should, 0.0, expected)
-    assert_close(name, case, what, array, expected, rtol=rtol, atol=1e-12, hint=hint)
+    case.close(what, array, expected, rtol=rtol, atol=1e-12, hint=hint)
 
 
 @checker
@@ -406,8 +387,8 @@ def check_per_class_recall(per_class_recall: Callable) -> None:
             2,
         ),
     ]
-    for case, logits, labels, num_classes in cases:
-        label = f"case '{case}'"
+    for description, logits, labels, num_classes in cases:
+        case = Case(name, f"case '{description}'")
         predicted = logits.argmax(axis=1)
         want = np.array(
             [
@@ -415,21 +396,15 @@ def check_per_class_recall(per_class_recall: Callable) -> None:
                 for k in range(num_classes)
             ]
         )
-        got = run(
-            name,
-            label,
-            per_class_recall,
-            tensor_argument(logits),
-            tensor_argument(labels, "int64"),
-            num_classes,
+        got = case.run(
+            per_class_recall, tensor_argument(logits), tensor_argument(labels, "int64"), num_classes
         )
-        assert_close_nan(
-            name,
-            label,
+        _close_nan(
+            case,
             "the recalls",
             got,
             want,
-            hint="recall of class k: among the examples whose label is k, the share predicted "
+            "recall of class k: among the examples whose label is k, the share predicted "
             "as k (the argmax of their logits); NaN for a class without examples",
         )
     passed(name, len(cases))
@@ -494,15 +469,13 @@ def check_recursive_forecast(recursive_forecast: Callable) -> None:
         ("T=1, horizon 3", _LinearAR(np.array([0.8]), 0.5), rng.normal(size=(2, 1, 1)), 3),
         ("B=1, horizon 8", _LinearAR(np.array([0.5, 0.5]), -0.1), rng.normal(size=(1, 2, 1)), 8),
     ]
-    for case, model, window, horizon in cases:
-        label = f"case '{case}'"
+    for description, model, window, horizon in cases:
+        case = Case(name, f"case '{description}'")
         given = tensor_argument(window)
         want = _recursive_reference(model, tensor_argument(window), horizon)
-        got = run(name, label, recursive_forecast, model, given, horizon)
-        assert_unchanged(name, label, "the window", window, given.detach().numpy())
-        assert_close(
-            name,
-            label,
+        got = case.run(recursive_forecast, model, given, horizon)
+        case.unchanged("the window", window, given.detach().numpy())
+        case.close(
             "the forecasts",
             got,
             want,
@@ -539,7 +512,7 @@ def check_additive_attention(additive_attention: Callable) -> None:
         ("B=1, no padding", (1, 6, 2, 3, 5), [6]),
         ("B=2, S=4, H=K=A=1", (2, 4, 1, 1, 1), [3, 4]),
     ]
-    for case, (B, S, H, K, A), lengths in cases:
+    for description, (B, S, H, K, A), lengths in cases:
         mask = np.arange(S)[None, :] < np.array(lengths)[:, None]
         keys = rng.normal(size=(B, S, K))
         keys[~mask] = 1e4  # padding that must not count
@@ -551,20 +524,16 @@ def check_additive_attention(additive_attention: Callable) -> None:
             "v": rng.normal(size=A),
         }
         want_context, want_weights = _attention_reference(query, keys, mask, params)
-        label = f"case '{case}'"
-        got = run(
-            name,
-            label,
+        case = Case(name, f"case '{description}'")
+        got = case.run(
             additive_attention,
             tensor_argument(query),
             tensor_argument(keys),
             tensor_argument(mask, "bool"),
             {k: tensor_argument(v) for k, v in params.items()},
         )
-        context, weights = as_tuple(name, label, got, 2, "a pair (context, weights)")
-        assert_close(
-            name,
-            label,
+        context, weights = case.as_tuple(got, 2, "a pair (context, weights)")
+        case.close(
             "the weights",
             weights,
             want_weights,
@@ -574,9 +543,7 @@ def check_additive_attention(additive_attention: Callable) -> None:
             "positions to -inf *before* the softmax over the source positions, so that the "
             "weights of the real positions sum to 1 and the padding gets exactly 0",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "the context",
             context,
             want_context,
@@ -613,8 +580,8 @@ def check_perplexity(perplexity: Callable) -> None:
         ("V=2, lengths 3 and 8", 2, [3, 8], 8, 1.5),
         ("a confident model: logits of size 400", 6, [5, 3], 5, 400.0),
     ]
-    for case, V, lengths, T, scale in cases:
-        label = f"case '{case}'"
+    for description, V, lengths, T, scale in cases:
+        case = Case(name, f"case '{description}'")
         mask = np.arange(T)[None, :] < np.array(lengths)[:, None]
         logits = scale * rng.normal(size=(len(lengths), T, V))
         targets = rng.integers(0, V, size=(len(lengths), T))
@@ -628,12 +595,10 @@ def check_perplexity(perplexity: Callable) -> None:
             "mask": tensor_argument(mask, "bool"),
         }
         before = numpy_copies(inputs)
-        got = run(name, label, perplexity, *inputs.values())
-        assert_inputs_unchanged(name, label, before, inputs)
-        bits, ppl = as_tuple(name, label, got, 2, "a pair (bits per token, perplexity)")
-        assert_close(
-            name,
-            label,
+        got = case.run(perplexity, *inputs.values())
+        case.tensors_unchanged(before, inputs)
+        bits, ppl = case.as_tuple(got, 2, "a pair (bits per token, perplexity)")
+        case.close(
             "the bits per token",
             bits,
             want_bits,
@@ -643,9 +608,7 @@ def check_perplexity(perplexity: Callable) -> None:
             "token counted once: not a mean of the rows' means, and no padding; bits = nats "
             "/ ln 2; log_softmax keeps a very small probability from becoming log(0)",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "the perplexity",
             ppl,
             want_ppl,
@@ -729,8 +692,8 @@ def check_stacked_gru(stacked_gru: Callable) -> None:
         ("L=2, T=1, masks with p = 0.5", 4, 1, 3, 2, 2, 0.5),
         ("L=1, masks = [] (no connection between layers)", 2, 3, 2, 3, 1, 0.5),
     ]
-    for case, B, T, D, H, L, p in cases:
-        label = f"case '{case}'"
+    for description, B, T, D, H, L, p in cases:
+        case = Case(name, f"case '{description}'")
         layers = _gru_layers(rng, D, H, L)
         x = rng.normal(size=(B, T, D))
         masks = None
@@ -748,12 +711,10 @@ def check_stacked_gru(stacked_gru: Callable) -> None:
         before = numpy_copies(given)
         given_masks = None if masks is None else [given[f"masks[{i}]"] for i in range(L - 1)]
         with torch.no_grad():
-            got = run(name, label, stacked_gru, given["x"], layers, given_masks)
-        assert_inputs_unchanged(name, label, before, given)
-        output, h_n = as_tuple(name, label, got, 2, "a pair (output, h_n)")
-        assert_close(
-            name,
-            label,
+            got = case.run(stacked_gru, given["x"], layers, given_masks)
+        case.tensors_unchanged(before, given)
+        output, h_n = case.as_tuple(got, 2, "a pair (output, h_n)")
+        case.close(
             "the output",
             output,
             want_output,
@@ -764,9 +725,7 @@ def check_stacked_gru(stacked_gru: Callable) -> None:
             "next layer, never on the state a layer carries from step to step, and the top "
             "layer's output is returned as it is",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "h_n",
             h_n,
             want_h_n,
@@ -815,8 +774,8 @@ def check_bits_per_character(bits_per_character: Callable) -> None:
         ),
     ]
     torch = torch_module()
-    for case, tokens, unknown_at, speller in cases:
-        label = f"case '{case}'"
+    for description, tokens, unknown_at, speller in cases:
+        case = Case(name, f"case '{description}'")
         token_bits = rng.uniform(0.5, 12.0, size=len(tokens))
         unknown = np.zeros(len(tokens), dtype=bool)
         unknown[unknown_at] = True
@@ -828,19 +787,11 @@ def check_bits_per_character(bits_per_character: Callable) -> None:
         }
         before = numpy_copies(given)
         with torch.no_grad():
-            got = run(
-                name,
-                label,
-                bits_per_character,
-                given["token_bits"],
-                list(tokens),
-                given["unknown"],
-                speller,
+            got = case.run(
+                bits_per_character, given["token_bits"], list(tokens), given["unknown"], speller
             )
-        assert_inputs_unchanged(name, label, before, given)
-        assert_close(
-            name,
-            label,
+        case.tensors_unchanged(before, given)
+        case.close(
             "the bits per character",
             got,
             want,
@@ -893,8 +844,8 @@ def check_bidirectional_gru(bidirectional_gru: Callable) -> None:
         ("B=1, T=1", [1], 1, 2, 3),
         ("D=1, H=1, lengths 7, 3", [7, 3], 7, 1, 1),
     ]
-    for case, lengths, T, D, H in cases:
-        label = f"case '{case}'"
+    for description, lengths, T, D, H in cases:
+        case = Case(name, f"case '{description}'")
         forward, backward = (_gru_layers(rng, D, H, 1)[0] for _ in range(2))
         real = np.arange(T)[None, :] < np.array(lengths)[:, None]
         x = rng.normal(size=(len(lengths), T, D))
@@ -905,21 +856,15 @@ def check_bidirectional_gru(bidirectional_gru: Callable) -> None:
         given = {"x": tensor_argument(x), "lengths": tensor_argument(np.array(lengths), "int64")}
         before = numpy_copies(given)
         with torch.no_grad():
-            got = run(
-                name, label, bidirectional_gru, given["x"], given["lengths"], forward, backward
-            )
-        assert_inputs_unchanged(name, label, before, given)
-        array = as_numbers(got, name, label, "the output")
+            got = case.run(bidirectional_gru, given["x"], given["lengths"], forward, backward)
+        case.tensors_unchanged(before, given)
+        array = case.as_numbers(got, "the output")
         if array.shape != want.shape:
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the output has shape {tuple(array.shape)}, expected {want.shape} (B, T, 2H)",
                 "the forward states and the backward states side by side at every step",
             )
-        assert_close(
-            name,
-            label,
+        case.close(
             "output[..., :H] (the forward half) at the real steps",
             np.where(real[..., None], array[..., :H], want[..., :H]),
             want[..., :H],
@@ -928,9 +873,7 @@ def check_bidirectional_gru(bidirectional_gru: Callable) -> None:
             hint="the forward layer's outputs come first, the backward layer's second, as in "
             "torch.nn.GRU(bidirectional=True)",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "output[..., H:] (the backward half) at the real steps",
             np.where(real[..., None], array[..., H:], want[..., H:]),
             want[..., H:],
@@ -941,9 +884,7 @@ def check_bidirectional_gru(bidirectional_gru: Callable) -> None:
             "run the layer, and put its outputs back in the original order, so that step t "
             "holds the backward state of step t",
         )
-        assert_close(
-            name,
-            label,
+        case.close(
             "the output at the padded steps",
             np.where(real[..., None], 0.0, array),
             np.zeros_like(want),

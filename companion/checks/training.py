@@ -13,16 +13,10 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.checks._core import (
-    as_numbers,
-    as_tuple,
-    assert_all_close,
-    assert_close,
-    assert_unchanged,
+    Case,
     checker,
-    fail,
     passed,
     require_function,
-    run,
     type_and_start,
     type_name,
 )
@@ -59,18 +53,16 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable) -> None:
             0.5,
         ),
     ]
-    for case, grads, max_norm in cases:
-        label = f"case '{case}' (max_norm={max_norm})"
+    for description, grads, max_norm in cases:
+        case = Case(name, f"case '{description}' (max_norm={max_norm})")
         given = {k: g.copy() for k, g in grads.items()}
-        got = run(name, label, clip_by_global_norm, given, max_norm)
-        clipped, norm = as_tuple(name, label, got, 2, "a pair (clipped, norm)", shown=type_name)
+        got = case.run(clip_by_global_norm, given, max_norm)
+        clipped, norm = case.as_tuple(got, 2, "a pair (clipped, norm)", shown=type_name)
         for key in grads:
-            assert_unchanged(name, label, f"grads[{key!r}]", grads[key], given[key])
+            case.unchanged(f"grads[{key!r}]", grads[key], given[key])
         want_norm = math.sqrt(sum(float((g**2).sum()) for g in grads.values()))
         scale = 1.0 if want_norm <= max_norm else max_norm / want_norm
-        assert_close(
-            name,
-            label,
+        case.close(
             "the norm",
             norm,
             want_norm,
@@ -79,15 +71,11 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable) -> None:
             "the squares of every entry of every array; return it as it was before clipping",
         )
         if not isinstance(clipped, dict) or set(clipped) != set(grads):
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"the clipped gradients should be a dict with the keys "
-                f"{sorted(grads)}, got {type_and_start(clipped)}",
+                f"{sorted(grads)}, got {type_and_start(clipped)}"
             )
-        assert_all_close(
-            name,
-            label,
+        case.all_close(
             "clipped[{key!r}]",
             clipped,
             {key: scale * g for key, g in grads.items()},
@@ -109,8 +97,8 @@ def _check_optimizer_step(
     """Run ``step(params, grads, state, **settings)`` and the package's optimiser side by side."""
     require_function(step, name, ("params", "grads", "state"))
     rng = np.random.default_rng(12)
-    for case, settings, num_steps, zero_first in cases:
-        shapes = {"W": (3, 2), "b": (2,)} if "one parameter" not in case else {"w": (1,)}
+    for description, settings, num_steps, zero_first in cases:
+        shapes = {"W": (3, 2), "b": (2,)} if "one parameter" not in description else {"w": (1,)}
         params = {k: rng.normal(size=s) for k, s in shapes.items()}
         arrays = dict(params)  # the arrays themselves, which the step must update in place
         ours = {k: v.copy() for k, v in params.items()}
@@ -120,24 +108,22 @@ def _check_optimizer_step(
             if zero_first and number == 1:
                 grads = {k: np.zeros(s) for k, s in shapes.items()}
             given = {k: g.copy() for k, g in grads.items()}
-            label = f"case '{case}' ({settings or 'default settings'}), step {number}"
-            run(name, label, step, params, given, state, **settings)
+            case = Case(
+                name, f"case '{description}' ({settings or 'default settings'}), step {number}"
+            )
+            case.run(step, params, given, state, **settings)
             optimizer.step(ours, grads)
             for key in shapes:
-                assert_unchanged(name, label, f"grads[{key!r}]", grads[key], given[key])
+                case.unchanged(f"grads[{key!r}]", grads[key], given[key])
                 if params.get(key) is not arrays[key]:
-                    raise fail(
-                        name,
-                        label,
+                    raise case.fail(
                         f"params[{key!r}] is a new array after the step; expected the array "
                         "passed in, updated in place",
                         "change each array itself, as the package's optimisers do: a model may "
                         "hold the same array elsewhere, and only a change made in it reaches "
                         "every holder",
                     )
-                assert_close(
-                    name,
-                    label,
+                case.close(
                     f"params[{key!r}] after the step",
                     params[key],
                     ours[key],
@@ -211,19 +197,15 @@ def check_xavier_uniform(xavier_uniform: Callable) -> None:
     require_function(xavier_uniform, name, ("fan_in", "fan_out", "rng"))
     count = 0
     for fan_in, fan_out in [(300, 700), (1000, 100), (1, 1), (64, 64)]:
-        label = f"case fan_in={fan_in}, fan_out={fan_out}"
-        got = run(name, label, xavier_uniform, fan_in, fan_out, np.random.default_rng(13))
-        W = as_numbers(got, name, label, "the weights")
+        case = Case(name, f"case fan_in={fan_in}, fan_out={fan_out}")
+        got = case.run(xavier_uniform, fan_in, fan_out, np.random.default_rng(13))
+        W = case.as_numbers(got, "the weights")
         if W.shape != (fan_in, fan_out):
-            raise fail(
-                name, label, f"the weights have shape {W.shape}, expected {(fan_in, fan_out)}"
-            )
+            raise case.fail(f"the weights have shape {W.shape}, expected {(fan_in, fan_out)}")
         variance = 2.0 / (fan_in + fan_out)
         bound = math.sqrt(3 * variance)
         if np.abs(W).max() > bound * (1 + 1e-12):
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"an entry of size {np.abs(W).max():.4g} lies outside the interval "
                 f"[-a, a] of a uniform distribution with variance 2 / (fan_in + fan_out) = "
                 f"{variance:.4g}",
@@ -232,32 +214,26 @@ def check_xavier_uniform(xavier_uniform: Callable) -> None:
         if W.size >= 10_000:  # enough draws to measure: the sample variance is within ~1 %
             measured = float(W.var())
             if not abs(measured / variance - 1) < 0.03:
-                raise fail(
-                    name,
-                    label,
+                raise case.fail(
                     f"the variance of the weights is {measured:.4g}, expected "
                     f"2 / (fan_in + fan_out) = {variance:.4g}",
                     "Glorot and Bengio's variance averages fan_in and fan_out",
                 )
             if not abs(float(W.mean())) < 5 * math.sqrt(variance / W.size):
-                raise fail(name, label, f"the mean of the weights is {W.mean():.3g}, expected 0")
+                raise case.fail(f"the mean of the weights is {W.mean():.3g}, expected 0")
             share = float((np.abs(W) > 0.5 * bound).mean())
             if not abs(share - 0.5) < 0.02:
-                raise fail(
-                    name,
-                    label,
+                raise case.fail(
                     f"{share:.1%} of the entries lie beyond half the bound; for a "
                     "uniform distribution it is 50 %",
                     "draw from a uniform distribution",
                 )
-        again = run(name, label, xavier_uniform, fan_in, fan_out, np.random.default_rng(13))
-        other = run(name, label, xavier_uniform, fan_in, fan_out, np.random.default_rng(14))
-        if not np.array_equal(W, as_numbers(again, name, label, "the weights")) or np.array_equal(
-            W, as_numbers(other, name, label, "the weights")
+        again = case.run(xavier_uniform, fan_in, fan_out, np.random.default_rng(13))
+        other = case.run(xavier_uniform, fan_in, fan_out, np.random.default_rng(14))
+        if not np.array_equal(W, case.as_numbers(again, "the weights")) or np.array_equal(
+            W, case.as_numbers(other, "the weights")
         ):
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 "the same rng seed should give the same weights and another seed other weights",
                 "draw every number from the rng you are given",
             )
@@ -271,47 +247,31 @@ def check_stream_windows(stream_windows: Callable) -> None:
     name = "stream_windows"
     require_function(stream_windows, name, ("ids", "batch_size", "seq_len"))
     cases = [(23, 3, 4), (10, 1, 1), (50, 4, 100), (4, 3, 2), (101, 5, 5), (40, 2, 6)]
+    hint_x = (
+        "stream b is one contiguous piece of the text, read from left to right across "
+        "the windows (ids here are 100, 101, ... so you can read the positions off)"
+    )
+    hint_y = "y is x shifted by one position in the text: each target is the next id"
     for size, batch_size, seq_len in cases:
         ids = np.arange(100, 100 + size)
-        label = f"case N={size}, batch_size={batch_size}, seq_len={seq_len}"
-        got = run(name, label, stream_windows, ids.copy(), batch_size, seq_len)
+        case = Case(name, f"case N={size}, batch_size={batch_size}, seq_len={seq_len}")
+        got = case.run(stream_windows, ids.copy(), batch_size, seq_len)
         try:
             windows = list(got)
         except TypeError:
-            raise fail(
-                name, label, f"expected a list of (x, y) pairs, got {type(got).__name__}"
-            ) from None
+            raise case.fail(f"expected a list of (x, y) pairs, got {type(got).__name__}") from None
         want = list(StreamBatcher(ids, batch_size, seq_len))
         if len(windows) != len(want):
-            raise fail(
-                name,
-                label,
+            raise case.fail(
                 f"expected {len(want)} windows, got {len(windows)}",
                 "every stream has (N - 1) // batch_size inputs; the last window is shorter "
                 "when seq_len does not divide that",
             )
         for number, (pair, (want_x, want_y)) in enumerate(zip(windows, want, strict=True)):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise fail(
-                    name, label, f"window {number} should be a pair (x, y), got {pair!r:.60}"
-                )
-            hint = (
-                "stream b is one contiguous piece of the text, read from left to right across "
-                "the windows (ids here are 100, 101, ... so you can read the positions off)"
-            )
-            assert_close(
-                name, label, f"x of window {number}", pair[0], want_x, rtol=0, atol=0, hint=hint
-            )
-            assert_close(
-                name,
-                label,
-                f"y of window {number}",
-                pair[1],
-                want_y,
-                rtol=0,
-                atol=0,
-                hint="y is x shifted by one position in the text: each target is the next id",
-            )
+                raise case.fail(f"window {number} should be a pair (x, y), got {pair!r:.60}")
+            case.close(f"x of window {number}", pair[0], want_x, rtol=0, atol=0, hint=hint_x)
+            case.close(f"y of window {number}", pair[1], want_y, rtol=0, atol=0, hint=hint_y)
     passed(name, len(cases))
 
 
@@ -330,12 +290,10 @@ def check_temperature_probs(temperature_probs: Callable) -> None:
         ("logits near 1000, temperature 0.01", 1000 + rng.normal(size=4), 0.01),
         ("temperature 1e-3: nearly all mass on the largest logit", rng.normal(size=6), 1e-3),
     ]
-    for case, logits, temperature in cases:
-        label = f"case '{case}'"
-        got = run(name, label, temperature_probs, logits.copy(), temperature)
-        assert_close(
-            name,
-            label,
+    for description, logits, temperature in cases:
+        case = Case(name, f"case '{description}'")
+        got = case.run(temperature_probs, logits.copy(), temperature)
+        case.close(
             "the probabilities",
             got,
             softmax(logits / temperature, axis=-1),
