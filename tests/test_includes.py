@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,9 @@ import pytest
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from standalone_notebooks import _find  # noqa: E402
+from standalone_notebooks import _find, parse_directive  # noqa: E402
 
 BOOK = ROOT / "book"
-START = re.compile(r"^\s*(`{3,}|~{3,})\{literalinclude\}\s+(\S+)\s*$")
-OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -57,17 +54,10 @@ def includes(page: Path) -> list[Include]:
     """The ``literalinclude`` directives of the MyST page ``page``, in order."""
     lines = page.read_text(encoding="utf-8").split("\n")
     found = []
-    for number, line in enumerate(lines, start=1):
-        match = START.match(line)
-        if not match:
-            continue
-        options = {}
-        for option in lines[number:]:
-            parsed = OPTION.match(option)
-            if not parsed:
-                break
-            options[parsed.group(1)] = parsed.group(2)
-        found.append(Include(page, number, match.group(2), options))
+    for number in range(len(lines)):
+        directive = parse_directive(lines, number, _shown(page))
+        if directive is not None and directive.name == "literalinclude":
+            found.append(Include(page, number + 1, directive.argument, directive.options))
     return found
 
 

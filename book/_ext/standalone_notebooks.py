@@ -224,24 +224,16 @@ class Converter:
         out: list[str] = []
         i = 0
         while i < len(lines):
-            match = DIRECTIVE_START.match(lines[i])
-            if not match:
+            directive = parse_directive(lines, i, self.docname)
+            if directive is None:
                 out.append(lines[i])
                 i += 1
                 continue
-            indent, fence, name, argument = match.groups()
-            end = i + 1
-            while end < len(lines) and lines[end].strip() != fence:
-                end += 1
-            if end == len(lines):
-                raise ValueError(f"{self.docname}: the {{{name}}} directive is never closed")
-            body = lines[i + 1 : end]
-            options = {}
-            while body and re.match(r"^\s*:[\w-]+:", body[0]):
-                key, _, value = body.pop(0).strip()[1:].partition(":")
-                options[key] = value.strip()
-            out.extend(indent + line for line in self._directive(name, argument, options, body))
-            i = end + 1
+            converted = self._directive(
+                directive.name, directive.argument, directive.options, directive.body
+            )
+            out.extend(directive.indent + line for line in converted)
+            i = directive.end + 1
         return "\n".join(out)
 
     def _directive(self, name: str, argument: str, options: dict, body: list[str]) -> list[str]:
@@ -328,6 +320,37 @@ class Converter:
 
 
 REFERENCES = "book/appendix/references"
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One MyST directive of a page: ``{name} argument``, its ``:key: value`` options, its body."""
+
+    end: int  # the index of its closing fence in the page's lines
+    indent: str
+    name: str
+    argument: str
+    options: dict[str, str]
+    body: list[str]
+
+
+def parse_directive(lines: list[str], start: int, where: str) -> Directive | None:
+    """The directive that opens at ``lines[start]``, or ``None`` if none opens there."""
+    match = DIRECTIVE_START.match(lines[start])
+    if not match:
+        return None
+    indent, fence, name, argument = match.groups()
+    end = start + 1
+    while end < len(lines) and lines[end].strip() != fence:
+        end += 1
+    if end == len(lines):
+        raise ValueError(f"{where}: the {{{name}}} directive is never closed")
+    body = lines[start + 1 : end]
+    options = {}
+    while body and re.match(r"^\s*:[\w-]+:", body[0]):
+        key, _, value = body.pop(0).strip()[1:].partition(":")
+        options[key] = value.strip()
+    return Directive(end, indent, name, argument.strip(), options, body)
 
 
 def _explicit(content: str) -> tuple[str | None, str]:
