@@ -124,7 +124,7 @@ def train_numpy_rnn(config: dict) -> dict:
     for passes, lr in config["phases"]:
         optimizer.lr = lr
         train_char_lm(
-            rnn, train_ids, optimizer=optimizer, num_steps=passes * len(batches),
+            rnn, train_ids, optimizer=optimizer, max_steps=passes * len(batches),
             batch_size=config["batch_size"], seq_len=config["seq_len"], clip=config["clip"],
             progress=False,
         )  # fmt: skip

@@ -2,20 +2,34 @@
 
 One training step without the optimiser: the layer runs over a batch-first float32
 minibatch ``(B, T, D)``, the loss is the sum of its output, and ``backward()`` fills the
-gradient of every parameter (the input needs no gradient). ``ours`` is
-``companion.nn.RNN/LSTM/GRU``, ``torch`` is ``torch.nn.RNN/LSTM/GRU`` (on the CPU, PyTorch
-runs its LSTM as one oneDNN kernel per layer, and its RNN and GRU as a C++ loop of small
-operations; on a GPU all three through cuDNN); both get the same weights and the same
-input, and the script checks that their outputs agree before timing.
+gradient of every parameter (the input needs no gradient). The candidates, on the same
+weights and input:
 
-On the CPU each thread count runs in a fresh process whose ``OMP_NUM_THREADS`` and
-``torch.set_num_threads`` agree; inside it the two candidates are timed in turn
-(ours, torch, ours, torch, ...) and each reports the median of its repeats. On a CUDA
+* ``ours``: ``companion.nn.RNN/LSTM/GRU``, whose backward pass is BPTT written out by hand
+  (``companion/nn/bptt.py``);
+* ``ours_autograd``: the same layers with ``hand_backward = False``, autograd through the
+  loop over time;
+* ``torch``: ``torch.nn.RNN/LSTM/GRU`` (on the CPU PyTorch runs its LSTM as one oneDNN
+  kernel per layer, and its RNN and GRU as a C++ loop of small operations; on a GPU all
+  three through cuDNN);
+* ``torch_no_onednn`` (CPU only): the same under ``torch.backends.mkldnn.flags(enabled=False)``;
+* ``floor``: only the matrix products that no implementation can avoid, timed bare, with
+  the same shapes, library and threads: the input projection of all steps, the ``T``
+  sequential products ``h @ W_hh^T`` forward and ``T`` products ``dA @ W_hh`` backward,
+  and the two weight-gradient products over all steps.
+
+The script checks that the outputs and gradients of the layers agree before timing. On the
+CPU each thread count runs in a fresh process whose ``OMP_NUM_THREADS`` and
+``torch.set_num_threads`` agree; inside it the candidates are timed in turn (ours,
+ours_autograd, torch, ..., ours, ...) and each reports the median of its repeats. On a CUDA
 device (when there is one) the same, with a ``torch.cuda.synchronize()`` ending every call.
 
     python benchmarks/bench_torch_layers.py [--threads 1 2] [--repeats 7]
 
-writes ``benchmarks/results/torch_layers.json``.
+writes ``benchmarks/results/torch_layers.json``: per row, ``tokens_per_s`` of every
+candidate, ``ratio_ours_vs_torch`` (speed of ours / speed of torch; ``ratio_ours_vs_<name>``
+likewise for the others) and ``ours_time_over_floor`` (seconds of ours / seconds of the
+floor, at least 1).
 """
 
 from __future__ import annotations
@@ -41,37 +55,88 @@ SIZES = [
 CUDA_SIZES = [*SIZES, {"B": 256, "T": 128, "D": 512, "H": 512}]
 
 
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}  # blocks of H columns in the weight matrices
+
+
 def candidates(kind: str, size: dict, device: str) -> dict[str, Callable[[], None]]:
-    """Two step functions, ``ours`` and ``torch``, on the same weights and input."""
+    """The step functions of every candidate (see the module docstring), checked first."""
     import torch
 
     import companion.nn
 
     torch.manual_seed(0)
     reference = getattr(torch.nn, kind)(size["D"], size["H"], batch_first=True).to(device)
-    ours = getattr(companion.nn, kind)(size["D"], size["H"], batch_first=True).to(device)
-    ours.load_state_dict(reference.state_dict())
+    layers = {"torch": reference}
+    for name, hand_backward in (("ours", True), ("ours_autograd", False)):
+        layers[name] = getattr(companion.nn, kind)(size["D"], size["H"], batch_first=True)
+        layers[name].to(device).load_state_dict(reference.state_dict())
+        layers[name].hand_backward = hand_backward
     x = torch.randn(size["B"], size["T"], size["D"], device=device)
-    with torch.no_grad():
-        difference = (ours(x)[0] - reference(x)[0]).abs().max().item()
     limit = 1e-4 if device == "cpu" else 1e-2  # cuDNN may multiply in TF32
-    assert difference < limit, f"{kind} {size}: outputs differ by {difference:.2e}"
+    results = {}
+    for name, layer in layers.items():
+        output = layer(x)[0]
+        results[name] = [output, *torch.autograd.grad(output.sum(), list(layer.parameters()))]
+    for name in ("ours", "ours_autograd"):
+        for a, b in zip(results[name], results["torch"], strict=True):
+            difference = ((a - b).abs().max() / b.abs().max().clamp(min=1)).item()
+            assert difference < limit, f"{kind} {size} {name}: differs by {difference:.2e}"
 
-    def step(layer: torch.nn.Module) -> Callable[[], None]:
+    def step(layer: torch.nn.Module, onednn: bool = True) -> Callable[[], None]:
         def run() -> None:
             for weight in layer.parameters():
                 weight.grad = None
-            layer(x)[0].sum().backward()
+            with torch.backends.mkldnn.flags(enabled=onednn):
+                layer(x)[0].sum().backward()
             if device != "cpu":
                 torch.cuda.synchronize()
 
         return run
 
-    return {"ours": step(ours), "torch": step(reference)}
+    steps = {name: step(layer) for name, layer in layers.items()}
+    if device == "cpu":
+        steps["torch_no_onednn"] = step(reference, onednn=False)
+    steps["floor"] = floor(kind, size, device)
+    return steps
+
+
+def floor(kind: str, size: dict, device: str) -> Callable[[], None]:
+    """The matrix products of one step that no implementation avoids, into ready buffers.
+
+    Forward: the input projection of all ``N = B * T`` positions, ``(N, D) x (D, G*H)``,
+    and ``T`` products ``(B, H) x (H, G*H)``; backward: ``T`` products ``(B, G*H) x (G*H,
+    H)`` and the gradients of the two weight matrices, ``(G*H, N) x (N, H)`` and ``(G*H,
+    N) x (N, D)`` (the input needs no gradient).
+    """
+    import torch
+
+    B, T, D, H = size["B"], size["T"], size["D"], size["H"]
+    G = GATES[kind] * H
+
+    def new(*shape: int) -> torch.Tensor:
+        return torch.randn(shape, device=device) / max(shape[-1], 1) ** 0.5
+
+    x, h, dA = new(T * B, D), new(T, B, H), new(T, B, G)
+    weight_ih, weight_hh, bias = new(G, D), new(G, H), new(G)
+    x_proj, gates, dh = new(T * B, G), new(T, B, G), new(T, B, H)
+    grad_weight_hh, grad_weight_ih = new(G, H), new(G, D)
+
+    def run() -> None:
+        torch.addmm(bias, x, weight_ih.T, out=x_proj)
+        for t in range(T):
+            torch.mm(h[t], weight_hh.T, out=gates[t])
+        for t in reversed(range(T)):
+            torch.mm(dA[t], weight_hh, out=dh[t])
+        torch.mm(dA.view(T * B, G).T, h.view(T * B, H), out=grad_weight_hh)
+        torch.mm(dA.view(T * B, G).T, x, out=grad_weight_ih)
+        if device != "cpu":
+            torch.cuda.synchronize()
+
+    return run
 
 
 def measure(device: str, threads: int | None, repeats: int, min_time: float) -> dict:
-    """Seconds per step of both candidates for every kind and size (in this process)."""
+    """Seconds per step of every candidate for every kind and size (in this process)."""
     import torch
 
     if threads is not None:
@@ -92,7 +157,12 @@ def measure(device: str, threads: int | None, repeats: int, min_time: float) -> 
                     "layer": kind,
                     **size,
                     "tokens_per_s": {name: round(v) for name, v in speed.items()},
-                    "ratio_ours_vs_torch": round(speed["ours"] / speed["torch"], 3),
+                    **{
+                        f"ratio_ours_vs_{name}": round(speed["ours"] / v, 3)
+                        for name, v in speed.items()
+                        if name not in ("ours", "floor")
+                    },
+                    "ours_time_over_floor": round(seconds["ours"] / seconds["floor"], 3),
                 }
             )
     return {"rows": rows, "machine": machine}
@@ -180,7 +250,9 @@ def main() -> None:
         {
             "what": "tokens (B*T) per second of forward + backward (sum of the output, gradient "
             "of every parameter, none for the input), float32, batch_first=True, one "
-            "layer; 'ours' = companion.nn, 'torch' = torch.nn",
+            "layer; 'ours' = companion.nn (backward by hand), 'ours_autograd' = the same with "
+            "hand_backward = False, 'torch' = torch.nn, 'torch_no_onednn' = torch.nn with "
+            "oneDNN off, 'floor' = the unavoidable matrix products alone",
             "timing": {
                 "repeats": args.repeats,
                 "min_seconds_per_measurement": args.min_time,
@@ -195,16 +267,28 @@ def main() -> None:
         machine,
     )
     print(f"wrote {path}")
+    print_table(rows)
+
+
+def print_table(rows: list[dict]) -> None:
+    """The speeds in tokens per second, and ours against torch, oneDNN off and the floor."""
+    names = ["ours", "ours_autograd", "torch", "torch_no_onednn", "floor"]
+    heads = ["ours", "autograd", "torch", "no oneDNN", "floor"]
     print(
         f"{'device':>6} {'thr':>3} {'layer':>5} {'B':>3} {'T':>3} {'D':>3} {'H':>3} "
-        f"{'ours tok/s':>11} {'torch tok/s':>11} {'ratio':>6}"
+        + " ".join(f"{head:>10}" for head in heads)
+        + f" {'/torch':>6} {'/no-dnn':>7} {'xfloor':>6}"
     )
     for row in rows:
         speed = row["tokens_per_s"]
+        no_onednn = row.get("ratio_ours_vs_torch_no_onednn")
         print(
             f"{row['device']:>6} {row['threads'] or '':>3} {row['layer']:>5} {row['B']:>3} "
-            f"{row['T']:>3} {row['D']:>3} {row['H']:>3} {speed['ours']:>11,} "
-            f"{speed['torch']:>11,} {row['ratio_ours_vs_torch']:>6.2f}"
+            f"{row['T']:>3} {row['D']:>3} {row['H']:>3} "
+            + " ".join(f"{speed[name]:>10,}" if name in speed else f"{'':>10}" for name in names)
+            + f" {row['ratio_ours_vs_torch']:>6.2f} "
+            + (f"{no_onednn:>7.2f}" if no_onednn is not None else f"{'':>7}")
+            + f" {row['ours_time_over_floor']:>6.2f}"
         )
 
 

@@ -8,8 +8,13 @@ make the course's colour-blind-safe colours the default colour cycle.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from companion.seeding import seed_everything
 from companion.style import use_course_style
+
+if TYPE_CHECKING:  # at run time, __getattr__ imports them (and torch) on first use
+    from companion.device import describe_device, get_device
 
 use_course_style()  # the course's colour-blind-safe colours for every figure a page draws
 
@@ -17,7 +22,7 @@ __all__ = ["seed_everything", "get_device", "describe_device"]
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # torch is imported only when a device is asked for, so `companion.scratch` stays NumPy-only.
     if name in ("get_device", "describe_device"):
         from companion import device

@@ -1,8 +1,9 @@
-"""Input checks shared by the from-scratch modules.
+"""Input checks shared by the whole package (NumPy only, so ``scratch/`` can use them too).
 
-Every check raises a ``ValueError`` or ``TypeError`` whose message starts with the name of
-the argument, then says what was expected and what was received, e.g.
-``"y: expected shape (B, T) = (2, 5), got (2, 4)"``.
+Every check raises a ``TypeError`` when the argument is of the wrong type and a
+``ValueError`` when it has the right type but a wrong value (a shape, a range), and its
+message starts with the name of the argument, then says what was expected and what was
+received, e.g. ``"y: expected shape (B, T) = (2, 5), got (2, 4)"``.
 """
 
 from __future__ import annotations
@@ -63,10 +64,77 @@ def check_ids(
     return array
 
 
+def _got(value: object) -> str:
+    """``2.5 of type float`` for a scalar or a string, the type's name for anything else."""
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return f"{shown} of type {type(value).__name__}"
+    return type(value).__name__
+
+
+def _int_phrase(minimum: int | None) -> str:
+    if minimum is None:
+        return "an int"
+    return {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
+
+
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """``value`` as a Python int, at least ``minimum`` when one is given.
+
+    Bools are refused: ``True`` is an int to Python but never a size or a count.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected {_int_phrase(minimum)}, got {_got(value)}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected {_int_phrase(minimum)}, got {int(value)}")
+    return int(value)
+
+
 def check_positive_int(value: object, name: str) -> int:
     """A Python int >= 1 (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value}")
-    return int(value)
+    return check_int(value, name, minimum=1)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``value`` if it is a bool: a string or a number is refused, not converted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a bool (True or False), got {_got(value)}")
+    return bool(value)
+
+
+def check_number(value: object, name: str) -> float:
+    """``value`` as a finite Python float (ints and NumPy scalars accepted, bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {_got(value)}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {float(value)!r}")
+    return float(value)
+
+
+def check_positive_number(value: object, name: str) -> float:
+    """A finite number > 0, as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a positive finite number, got {_got(value)}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name}: expected a positive finite number, got {float(value)!r}")
+    return float(value)
+
+
+def check_fraction(value: object, name: str) -> float:
+    """A number strictly between 0 and 1 (a share of a dataset), as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number in (0, 1), got {_got(value)}")
+    if not 0 < value < 1:
+        raise ValueError(f"{name}: expected a number in (0, 1), got {float(value)!r}")
+    return float(value)
+
+
+def check_probability(value: object, name: str, *, allow_one: bool = True) -> float:
+    """A number in ``[0, 1]`` (or ``[0, 1)`` when ``allow_one`` is false), as a float."""
+    interval = "[0, 1]" if allow_one else "[0, 1)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number in {interval}, got {_got(value)}")
+    if not (0 <= value <= 1) or (value == 1 and not allow_one):
+        raise ValueError(f"{name}: expected a number in {interval}, got {float(value)!r}")
+    return float(value)

@@ -34,6 +34,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -128,18 +129,18 @@ def train(args: argparse.Namespace) -> dict:
         seed_everything(args.seed)
         dataset, vocab_size = windows(args.seq_len)
         model = CharLM(vocab_size, 32, args.hidden, cell="gru").to(device)
-        model = DistributedDataParallel(
-            model, device_ids=[device] if device.type == "cuda" else None
+        ddp = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        optimizer = torch.optim.Adam(ddp.parameters(), lr=args.lr)
+        sampler: DistributedSampler[int] = DistributedSampler(
+            dataset, num_replicas=world, rank=rank, seed=args.seed
         )
-        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, seed=args.seed)
         loader = DataLoader(dataset, batch_size=args.global_batch // world, sampler=sampler)
 
         losses, step, epoch, start = [], 0, 0, time.perf_counter()
         while step < args.steps:
             sampler.set_epoch(epoch)  # a new permutation, the same on every rank
             for x, y in loader:
-                logits, _ = model(x.to(device))
+                logits, _ = ddp(x.to(device))
                 loss = F.cross_entropy(logits.reshape(-1, vocab_size), y.to(device).reshape(-1))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # DDP averages the gradients across ranks here
@@ -156,7 +157,7 @@ def train(args: argparse.Namespace) -> dict:
         seconds = (time.perf_counter() - start) / args.steps
 
         # Every rank should hold the same weights: compare them with rank 0's.
-        flat = torch.cat([p.detach().reshape(-1) for p in model.module.parameters()])
+        flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
         reference = flat.clone()
         dist.broadcast(reference, src=0)
         difference = (flat - reference).abs().max()
@@ -177,7 +178,7 @@ def train(args: argparse.Namespace) -> dict:
             "max_weight_difference_between_ranks": float(difference),
         }
         if args.save is not None:
-            _atomic(args.save, lambda path: torch.save(model.module.state_dict(), path))
+            _atomic(args.save, lambda path: torch.save(model.state_dict(), path))
         if args.out is not None:
             text = json.dumps(summary, indent=2) + "\n"
             _atomic(args.out, lambda path: Path(path).write_text(text, encoding="utf-8"))
@@ -186,7 +187,7 @@ def train(args: argparse.Namespace) -> dict:
         dist.destroy_process_group()
 
 
-def _atomic(target: Path, write) -> None:
+def _atomic(target: Path, write: Callable[[Path], object]) -> None:
     """Write ``target`` through a temporary file in the same folder, then rename it."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from companion import __version__
 from companion.exercises import (
@@ -44,6 +45,9 @@ from companion.exercises import (
     is_notebook,
     make_exercise,
 )
+
+if TYPE_CHECKING:  # nbformat is imported where a grader's notebooks are written
+    from nbformat import NotebookNode
 
 DISTRIBUTION = "rnn-course"  # the package's name on the package index (import name: companion)
 CHECK_CALL = re.compile(r"^checks\.(check_\w+)\((\w+)\)$")
@@ -77,7 +81,7 @@ class Cell:
 
     kind: str
     exercise: int
-    node: dict  # the nbformat cell
+    node: NotebookNode  # the nbformat cell
     checker: str = ""  # for a checker cell: ``check_gru_cell``
     argument: str = ""  # for a checker cell: the student's function, ``gru_cell``
     line: int = 0  # where the cell starts in the solution notebook, for error messages
@@ -152,7 +156,8 @@ def read_chapter(path: Path, root: Path) -> list[Cell]:
                     "a checker cell holds one call checks.check_<name>(<your function>) and "
                     f"nothing else, got:\n{source}",
                 )
-            cells.append(Cell("check", exercise, node, *call.groups(), line=line))
+            checker, argument = call.groups()
+            cells.append(Cell("check", exercise, node, checker, argument, line=line))
         else:
             cells.append(Cell("plain", exercise, node))
     return cells
@@ -191,11 +196,12 @@ def nbgrader_course(solutions: Path, out: Path, names: Sequence[str] = ()) -> li
             key = (each.exercise, each.kind)
             counts[key] = counts.get(key, 0) + 1
             grade_id = f"ex{each.exercise}-{each.kind}{counts[key]}"
-            role = {
+            roles: dict[str, dict[str, bool | int]] = {
                 "answer": {"solution": True, "grade": False, "locked": False},
                 "check": {"solution": False, "grade": True, "locked": True, "points": 1},
                 "written": {"solution": True, "grade": True, "locked": False, "points": 1},
-            }[each.kind]
+            }
+            role = roles[each.kind]
             if each.kind == "check":
                 each.node.source = graded_call(each.checker, each.argument)
                 grade_id = f"ex{each.exercise}-{each.checker.removeprefix('check_')}"
@@ -378,6 +384,7 @@ def _standalone_module(root: Path) -> ModuleType:
         spec = importlib.util.spec_from_file_location(
             name, root / "book" / "_ext" / "standalone_notebooks.py"
         )
+        assert spec is not None and spec.loader is not None  # a .py file has a source loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from companion._validate import check_int
+
 
 class Series(NamedTuple):
     """One metric: the steps it was logged at and its values, both 1-D arrays."""
@@ -32,8 +34,7 @@ class History:
 
     def log(self, step: int, **metrics: Any) -> None:
         """Record each ``name=value`` in ``metrics`` at ``step`` (an int)."""
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
-            raise TypeError(f"step: expected an int, got {type(step).__name__}")
+        check_int(step, "step")
         for name, value in metrics.items():
             try:
                 if isinstance(value, (str, bytes)):

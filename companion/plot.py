@@ -7,9 +7,10 @@ axes, and returns the ``matplotlib.axes.Axes`` it drew on, so that a page can ad
     ax.set_ylim(0, 3)
 
 Colours are the eight of Okabe and Ito, which readers with the common colour-vision
-deficiencies can tell apart; each line also gets its own marker (:func:`series_style`), so
-that no figure relies on colour alone. :func:`use_course_style` makes the same colours
-matplotlib's default cycle for the figures a page draws itself (``import companion`` calls it).
+deficiencies can tell apart; each line also gets its own marker (:func:`series_style`), and
+each series of bars or shaded spans its own hatching (:func:`bar_style`), so that no figure
+relies on colour alone. :func:`use_course_style` makes the same colours matplotlib's default
+cycle for the figures a page draws itself (``import companion`` calls it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from companion._validate import check_int, check_positive_int
 from companion.history import History
 from companion.style import (  # noqa: F401 (COURSE_STYLE and use_course_style: re-exported)
     COLOURS,
@@ -31,6 +33,7 @@ from companion.style import (  # noqa: F401 (COURSE_STYLE and use_course_style: 
 )
 
 DEFAULT_NAMES = ("train_loss", "val_loss")
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "++", "--")  # the first series is plain
 
 
 def series_style(index: int, points: int) -> dict[str, Any]:
@@ -40,13 +43,30 @@ def series_style(index: int, points: int) -> dict[str, Any]:
     colours apart still tells the lines apart. A long line carries about
     :data:`MARKS_PER_LINE` markers, a short one a marker at every point.
     """
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise ValueError(f"index: expected a non-negative int, got {index!r}")
+    check_int(index, "index", minimum=0)
     return {
         "color": COLOURS[index % len(COLOURS)],
         "marker": MARKERS[index % len(MARKERS)],
         "markersize": 4,
         "markevery": max(1, int(points) // MARKS_PER_LINE),
+    }
+
+
+def bar_style(index: int) -> dict[str, Any]:
+    """Patch properties of the ``index``-th series (from 0) of bars or shaded spans.
+
+    The first eight series differ in colour and in hatching (:data:`HATCHES`, drawn in black;
+    the first series is plain), so a reader who cannot tell the colours apart still tells the
+    series apart. Pass them to ``ax.bar`` or ``ax.axvspan``::
+
+        ax.bar(x, heights, **bar_style(i), label=name)
+    """
+    check_int(index, "index", minimum=0)
+    return {
+        "facecolor": COLOURS[index % len(COLOURS)],
+        "hatch": HATCHES[index % len(HATCHES)],
+        "edgecolor": "black",  # the colour of the hatching
+        "linewidth": 0,  # no outline
     }
 
 
@@ -99,10 +119,8 @@ def plot_history(
         raise TypeError(f"history: expected a History, got {type(history).__name__}")
     if isinstance(names, str):
         names = (names,)
-    if smooth is not None and (
-        isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1
-    ):
-        raise ValueError(f"smooth: expected a positive int (a window in steps), got {smooth!r}")
+    if smooth is not None:
+        check_positive_int(smooth, "smooth")
     present = []
     for name in names:
         if name in history:

@@ -7,6 +7,8 @@ import random
 
 import numpy as np
 
+from companion._validate import check_int
+
 
 def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Generator:
     """Seed Python's ``random``, NumPy's global state and torch (CPU and CUDA).
@@ -19,9 +21,7 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Gene
         A fresh ``numpy.random.Generator`` seeded with ``seed``, for code that prefers an
         explicit generator to global state.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
+    if not 0 <= check_int(seed, "seed") < 2**32:
         raise ValueError(f"seed: expected 0 <= seed < 2**32, got {seed}")
     seed = int(seed)
     random.seed(seed)

@@ -7,17 +7,20 @@ no figure relies on colour alone. This module imports matplotlib, not pyplot.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from cycler import cycler
+
+if TYPE_CHECKING:  # matplotlib.typing is newer than the oldest matplotlib the package allows
+    from matplotlib.typing import RcKeyType
 
 # Okabe and Ito's colour-blind-safe palette, ordered like the hues of matplotlib's default
 # cycle (C0 blue, C1 orange, C2 green, C3 red, C4 purple), so that "C3" still reads as red.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 MARKS_PER_LINE = 12  # a dense line gets about this many markers, spread along it
-COURSE_STYLE: dict[str, Any] = {"axes.prop_cycle": cycler(color=COLOURS)}
+COURSE_STYLE: dict[RcKeyType, Any] = {"axes.prop_cycle": cycler(color=COLOURS)}
 
 
 def use_course_style() -> None:

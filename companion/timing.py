@@ -13,6 +13,8 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 
+from companion._validate import check_int
+
 
 def _wait_for_the_gpu() -> None:
     torch = sys.modules.get("torch")  # a NumPy page never imports torch for this
@@ -38,9 +40,8 @@ def median_ms_in_turns(
     """
     if not steps:
         raise ValueError("steps: expected at least one step to time, got none")
-    for name, value in (("repeats", repeats), ("warmup", warmup)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (name == "repeats"):
-            raise ValueError(f"{name}: expected an int >= {int(name == 'repeats')}, got {value!r}")
+    check_int(repeats, "repeats", minimum=1)
+    check_int(warmup, "warmup", minimum=0)
     for step in steps.values():
         for _ in range(warmup):
             step()

@@ -24,28 +24,52 @@ Taught in the book's section 5.1, book/05-code/01-numpy-to-pytorch.md.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import os
 import random
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, SupportsFloat, cast
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
+from torch.optim.lr_scheduler import LRScheduler
 from tqdm.auto import tqdm
 
+from companion._validate import check_positive_int, check_positive_number
 from companion.device import get_device
 from companion.history import History
 
-LossFn = Callable[[nn.Module, Any], torch.Tensor]
-Metric = Callable[[nn.Module, Iterable, torch.device], float]
 
-CHECKPOINT_FORMAT = "companion.train/1"
+class LossFn(Protocol):
+    """A loss function ``loss(model, batch) -> scalar tensor``.
+
+    ``batch`` is one item of the data, already on the device: a tensor, or a tuple, list or
+    dict of tensors.
+    """
+
+    def __call__(self, model: nn.Module, batch: Any, /) -> torch.Tensor: ...
+
+
+class Metric(Protocol):
+    """A metric ``fn(model, data, device) -> float``, measured on the validation data.
+
+    The result is passed through ``float()``: a float, or anything ``float()`` accepts, such
+    as a one-element tensor.
+    """
+
+    def __call__(
+        self, model: nn.Module, data: Iterable[Any], device: torch.device, /
+    ) -> SupportsFloat: ...
+
+
+CHECKPOINT_FORMAT = "companion.train/2"
 _END = object()
 
 
@@ -55,7 +79,8 @@ _END = object()
 def _to_device(batch: Any, device: torch.device) -> Any:
     """``batch`` with every tensor (also inside tuples, lists and dicts) moved to ``device``."""
     if isinstance(batch, (torch.Tensor, PackedSequence)):
-        return batch.to(device)
+        # torch types PackedSequence.to with only the first overload of Tensor.to, to(dtype)
+        return batch.to(device)  # type: ignore[arg-type]
     if isinstance(batch, Mapping):
         return {key: _to_device(value, device) for key, value in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple
@@ -125,12 +150,17 @@ def _check_data(data: Any, name: str) -> None:
             f"{name}: expected data that can be iterated again every epoch (a list or a "
             f"DataLoader), got a one-shot iterator ({type(data).__name__})"
         )
-    try:
-        size = len(data)
-    except TypeError:  # an iterable without a length: checked when it is iterated
-        return
-    if size == 0:
+    if _length(data) == 0:  # without a length, it is checked when it is iterated
         raise ValueError(f"{name}: expected at least one batch, got none")
+
+
+def _length(data: Any) -> int | None:
+    """``len(data)``, or ``None`` for data without one (a DataLoader over an iterable
+    dataset has ``__len__``, but it raises ``TypeError``)."""
+    try:
+        return len(data)
+    except TypeError:
+        return None
 
 
 def _evaluate(
@@ -195,7 +225,10 @@ def evaluate(
 def _rng_state() -> dict[str, Any]:
     """Every generator's state, as tensors, numbers and plain containers."""
     version, internal, gauss = random.getstate()
-    _, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002 (global state)
+    # the global RandomState is an MT19937, whose state is the legacy tuple (numpy's stub
+    # declares the dict of get_state(legacy=False))
+    legacy = cast(tuple[str, np.ndarray, int, int, float], np.random.get_state())  # noqa: NPY002
+    _, keys, pos, has_gauss, cached = legacy
     state = {
         "python": [version, list(internal), gauss],
         "numpy": [torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
@@ -263,22 +296,109 @@ def _check_same_model(saved: dict[str, Any], model: nn.Module, path: Path) -> No
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
     saved = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(saved, dict) or saved.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(saved, dict) or not str(saved.get("format", "")).startswith(
+        "companion.train/"
+    ):
         raise ValueError(f"checkpoint: {path} is not a checkpoint written by companion.train.fit")
+    if saved["format"] != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"checkpoint: {path} has the format {saved['format']}, written by another version "
+            f"of companion.train.fit, which writes {CHECKPOINT_FORMAT}; resume=False starts afresh"
+        )
     return saved
 
 
-# --- arguments -------------------------------------------------------------------------------
+# --- arguments ------------------------------------------------------------------------------
 
 
-def _positive_int(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{name}: expected a positive int, got {value}")
-    return int(value)
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How long to train and when to validate, from ``fit``'s checked arguments."""
+
+    epochs: int | None
+    max_steps: int | None
+    eval_every: int | None
+
+    @classmethod
+    def checked(cls, epochs: object, max_steps: object, eval_every: object) -> _Plan:
+        """The plan of exactly one of ``epochs`` and ``max_steps``, each checked."""
+        if (epochs is None) == (max_steps is None):
+            raise ValueError(
+                f"epochs, max_steps: give exactly one of the two, got epochs={epochs!r} and "
+                f"max_steps={max_steps!r}"
+            )
+        return cls(
+            _optional_positive_int(epochs, "epochs"),
+            _optional_positive_int(max_steps, "max_steps"),
+            _optional_positive_int(eval_every, "eval_every"),
+        )
+
+    def finished(self, run: _Run) -> bool:
+        """Whether ``run`` has trained as long as planned, or stopped early."""
+        if run.stopping.stopped:
+            return True
+        if self.max_steps is not None:
+            return run.step >= self.max_steps
+        return self.epochs is not None and run.epoch >= self.epochs
+
+    def total_steps(self, train_data: Iterable) -> int | None:
+        """The steps of the whole run, when ``train_data`` has a length."""
+        if self.max_steps is not None:
+            return self.max_steps
+        length = _length(train_data)
+        return None if length is None or self.epochs is None else self.epochs * length
+
+
+def _optional_positive_int(value: object, name: str) -> int | None:
+    return None if value is None else check_positive_int(value, name)
+
+
+def _check_arguments(
+    model: nn.Module,
+    train_data: Iterable,
+    val_data: Iterable | None,
+    *,
+    loss: nn.Module | LossFn,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler | None,
+    clip: float | None,
+    checkpoint: str | os.PathLike | None,
+    resume: bool,
+    early_stopping: int | None,
+    metrics: Mapping[str, Metric] | None,
+) -> dict[str, Metric]:
+    """Raise a named error for a bad argument of :func:`fit`; return the checked metrics."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
+    ours = {id(p) for p in model.parameters()}
+    if any(id(p) not in ours for group in optimizer.param_groups for p in group["params"]):
+        raise ValueError("optimizer: holds parameters that are not the model's")
+    if not (isinstance(loss, nn.Module) or callable(loss)):
+        raise TypeError(
+            f"loss: expected a criterion module or a function, got {type(loss).__name__}"
+        )
+    if clip is not None:
+        check_positive_number(clip, "clip")
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise TypeError(
+            "scheduler: fit steps the scheduler once per optimiser step without a metric, "
+            "so ReduceLROnPlateau does not fit; use a step-based scheduler"
+        )
+    if resume and checkpoint is None:
+        raise ValueError("resume: resume=True needs a checkpoint path")
+    if early_stopping is not None and val_data is None:
+        raise ValueError("early_stopping: needs val_data to measure val_loss on")
+    _check_data(train_data, "train_data")
+    if val_data is not None:
+        _check_data(val_data, "val_data")
+    metrics = _check_metrics(metrics)
+    if metrics and val_data is None:
+        raise ValueError("metrics: are measured on val_data, but val_data is None")
+    return metrics
 
 
 def _use_amp(amp: bool | None, device: torch.device) -> bool:
@@ -293,6 +413,195 @@ def _use_amp(amp: bool | None, device: torch.device) -> bool:
     return bool(amp)
 
 
+# --- the state of a run ----------------------------------------------------------------------
+
+
+def _fields_state(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The dataclass ``obj``'s fields (less ``skip``) as a dict: what a checkpoint keeps."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name not in skip}
+
+
+def _load_fields(obj: Any, state: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """Set the dataclass ``obj``'s fields from ``state``, which must hold exactly them."""
+    expected = set(_fields_state(obj, skip))
+    if set(state) != expected:
+        raise ValueError(
+            f"checkpoint: expected the fields {sorted(expected)} of a {type(obj).__name__}, "
+            f"got {sorted(state)}"
+        )
+    for name, value in state.items():
+        setattr(obj, name, value)
+
+
+@dataclasses.dataclass
+class _EarlyStopping:
+    """Counts validations in a row without a lower ``val_loss``; keeps the best weights."""
+
+    patience: int | None  # None: never stop early (and keep no weights)
+    best_val_loss: float = math.inf
+    bad_validations: int = 0
+    best_model: dict[str, torch.Tensor] | None = None
+    stopped: bool = False
+
+    def update(self, val_loss: float, model: nn.Module) -> None:
+        """Record one validation of ``model``."""
+        if self.patience is None:
+            return
+        if val_loss < self.best_val_loss:
+            self.best_val_loss, self.bad_validations = val_loss, 0
+            self.best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.bad_validations += 1
+            self.stopped = self.bad_validations >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        return _fields_state(self, skip=("patience",))
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        _load_fields(self, state, skip=("patience",))
+
+
+@dataclasses.dataclass
+class _Run:
+    """Where a run stands: what a checkpoint holds besides the model, optimiser and scheduler.
+
+    ``rng_at_epoch`` is the random state as the current epoch began (``None`` between
+    epochs), so that a run resumed in the middle of an epoch can draw its batches again.
+    """
+
+    stopping: _EarlyStopping
+    history: History = dataclasses.field(default_factory=History)
+    step: int = 0  # optimiser steps taken
+    epoch: int = 0  # epochs completed
+    batch_in_epoch: int = 0  # batches of the current epoch already trained on
+    rng_at_epoch: dict[str, Any] | None = None
+    last_point: int | None = None  # the step of the last validation and checkpoint
+
+    def log_step(self, **values: float) -> None:
+        """Count one optimiser step and log ``values`` at it."""
+        self.step += 1
+        self.batch_in_epoch += 1
+        self.history.log(self.step, **values)
+
+    def end_epoch(self) -> None:
+        self.epoch, self.batch_in_epoch, self.rng_at_epoch = self.epoch + 1, 0, None
+
+    def state_dict(self) -> dict[str, Any]:
+        state = _fields_state(self, skip=("stopping", "last_point"))
+        return state | {"history": self.history.to_dict(), "stopping": self.stopping.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self.stopping.load_state_dict(state.pop("stopping"))
+        state["history"] = History.from_dict(state["history"])
+        _load_fields(self, state, skip=("stopping", "last_point"))
+        self.last_point = self.step
+
+
+def _save_checkpoint(
+    path: Path,
+    run: _Run,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler | None,
+) -> None:
+    """Write ``run`` with the model, optimiser and scheduler and the random state, atomically."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "model_class": type(model).__qualname__,
+        "model": model.state_dict(),
+        "optimizer_class": type(optimizer).__qualname__,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "rng": _rng_state(),
+        "run": run.state_dict(),
+    }
+    _save_atomically(state, path)
+
+
+def _resume(
+    path: Path,
+    run: _Run,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler | None,
+) -> dict[str, Any]:
+    """Load the checkpoint at ``path`` into ``run``, the model, optimiser and scheduler.
+
+    Returns the random state saved with it, which the first epoch restores
+    (:func:`_epoch_batches`).
+    """
+    saved = _load_checkpoint(path)
+    _check_same_model(saved, model, path)
+    if saved["optimizer_class"] != type(optimizer).__qualname__:
+        raise ValueError(
+            f"checkpoint: {path} was written with a {saved['optimizer_class']} optimiser, "
+            f"got a {type(optimizer).__qualname__}"
+        )
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if scheduler is not None and saved["scheduler"] is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    run.load_state_dict(saved["run"])
+    return saved["rng"]
+
+
+def _epoch_batches(
+    train_data: Iterable, run: _Run, resumed_rng: dict[str, Any] | None
+) -> Iterator[Any]:
+    """The batches of the epoch ``run`` is in, from the first it has not trained on.
+
+    A fresh epoch first records the random state in ``run.rng_at_epoch``. A run just resumed
+    from a checkpoint (``resumed_rng``: the random state saved with it) in the middle of an
+    epoch restores the state that epoch began with, so that a shuffling ``DataLoader`` draws
+    the same order again, skips the batches already trained on, and then restores
+    ``resumed_rng``: from there on the run draws what the uninterrupted run drew.
+    """
+    if resumed_rng is not None and run.batch_in_epoch == 0:  # resumed at an epoch's start
+        _set_rng_state(resumed_rng)
+        resumed_rng = None
+    if resumed_rng is None:
+        run.rng_at_epoch = _rng_state()
+    else:
+        assert run.rng_at_epoch is not None  # a checkpoint taken mid-epoch always holds it
+        _set_rng_state(run.rng_at_epoch)
+    batches = iter(train_data)
+    for _ in range(run.batch_in_epoch):
+        if next(batches, _END) is _END:
+            raise ValueError(
+                f"train_data: has fewer batches than the {run.batch_in_epoch} that the "
+                f"checkpoint's epoch had seen"
+            )
+    if resumed_rng is not None:
+        _set_rng_state(resumed_rng)
+    yield from batches
+
+
+def _validate_and_save(
+    run: _Run,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler | None,
+    *,
+    val_data: Iterable | None,
+    loss: nn.Module | LossFn,
+    device: torch.device,
+    metrics: dict[str, Metric],
+    path: Path | None,
+    bar: tqdm,
+) -> None:
+    """Validate (logging ``val_*`` and updating early stopping), then write the checkpoint."""
+    run.last_point = run.step
+    if val_data is not None:
+        result = _evaluate(model, val_data, loss, device, metrics, "val_data")
+        run.history.log(run.step, **{f"val_{name}": value for name, value in result.items()})
+        train_loss = run.history.last("train_loss")
+        bar.set_postfix_str(f"loss={train_loss:.4g} val_loss={result['loss']:.4g}")
+        run.stopping.update(result["loss"], model)
+    if path is not None:
+        _save_checkpoint(path, run, model, optimizer, scheduler)
+
+
 # --- the loop --------------------------------------------------------------------------------
 
 
@@ -301,7 +610,8 @@ def _train_step(
     batch: Any,
     loss: nn.Module | LossFn,
     optimizer: torch.optim.Optimizer,
-    scheduler: Any,
+    *,
+    scheduler: LRScheduler | None,
     clip: float | None,
     amp: bool,
     step: int,
@@ -317,11 +627,12 @@ def _train_step(
             f"clipping (clip=1.0) or a smaller learning rate"
         )
     value.backward()  # autograd: BPTT and everything else
-    parameters = [p for p in model.parameters() if p.grad is not None]
-    if clip is None:
-        norm = float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in parameters])))
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if clip is None:  # 0 when no parameter has a gradient
+        norm = float(torch.nn.utils.get_total_norm(grads))
     else:  # returns the norm before clipping
-        norm = float(torch.nn.utils.clip_grad_norm_(parameters, clip))
+        params = [p for p in model.parameters() if p.grad is not None]
+        norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
     if not math.isfinite(norm):
         raise FloatingPointError(
             f"fit: the gradient norm at step {step} is {norm}; try gradient "
@@ -345,7 +656,7 @@ def fit(
     max_steps: int | None = None,
     eval_every: int | None = None,
     clip: float | None = None,
-    scheduler: Any = None,
+    scheduler: LRScheduler | None = None,
     device: str | torch.device | None = None,
     amp: bool | None = None,
     metrics: Mapping[str, Metric] | None = None,
@@ -398,174 +709,86 @@ def fit(
             parameters are left as they were before that step.
         ValueError: a bad argument (named), or a checkpoint of another model.
     """
-    if (epochs is None) == (max_steps is None):
-        raise ValueError(
-            f"epochs, max_steps: give exactly one of the two, got epochs={epochs!r} and "
-            f"max_steps={max_steps!r}"
-        )
-    epochs = _positive_int(epochs, "epochs")
-    max_steps = _positive_int(max_steps, "max_steps")
-    eval_every = _positive_int(eval_every, "eval_every")
-    patience = _positive_int(early_stopping, "early_stopping")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
-    if not (isinstance(loss, nn.Module) or callable(loss)):
-        raise TypeError(
-            f"loss: expected a criterion module or a function, got {type(loss).__name__}"
-        )
-    if clip is not None:
-        if isinstance(clip, bool) or not isinstance(clip, (int, float)):
-            raise TypeError(f"clip: expected a positive number, got {type(clip).__name__}")
-        if not (math.isfinite(clip) and clip > 0):
-            raise ValueError(f"clip: expected a positive finite number, got {clip}")
-    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-        raise TypeError(
-            "scheduler: fit steps the scheduler once per optimiser step without a metric, "
-            "so ReduceLROnPlateau does not fit; use a step-based scheduler"
-        )
-    if resume and checkpoint is None:
-        raise ValueError("resume: resume=True needs a checkpoint path")
-    if patience is not None and val_data is None:
-        raise ValueError("early_stopping: needs val_data to measure val_loss on")
-    _check_data(train_data, "train_data")
-    if val_data is not None:
-        _check_data(val_data, "val_data")
-    metrics = _check_metrics(metrics)
-    if metrics and val_data is None:
-        raise ValueError("metrics: are measured on val_data, but val_data is None")
-
+    plan = _Plan.checked(epochs, max_steps, eval_every)
+    patience = _optional_positive_int(early_stopping, "early_stopping")
+    metrics = _check_arguments(
+        model,
+        train_data,
+        val_data,
+        loss=loss,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        clip=clip,
+        checkpoint=checkpoint,
+        resume=resume,
+        early_stopping=patience,
+        metrics=metrics,
+    )
     device = get_device(device)
     use_amp = _use_amp(amp, device)
     model.to(device)
-    ours = {id(p) for p in model.parameters()}
-    if any(id(p) not in ours for group in optimizer.param_groups for p in group["params"]):
-        raise ValueError("optimizer: holds parameters that are not the model's")
     path = None if checkpoint is None else Path(checkpoint)
+    run = _Run(stopping=_EarlyStopping(patience))
+    resumed_rng = (
+        _resume(path, run, model, optimizer, scheduler)
+        if resume and path is not None and path.exists()
+        else None
+    )
+    bar = tqdm(
+        total=plan.total_steps(train_data),
+        initial=run.step,
+        disable=not progress,
+        desc="training",
+        unit="step",
+    )
+    point = functools.partial(
+        _validate_and_save,
+        run,
+        model,
+        optimizer,
+        scheduler,
+        val_data=val_data,
+        loss=loss,
+        device=device,
+        metrics=metrics,
+        path=path,
+        bar=bar,
+    )
 
-    history = History()
-    step, epoch, batch_in_epoch = 0, 0, 0
-    best_loss, bad_validations, best_weights, stopped = math.inf, 0, None, False
-    last_point = None  # the step of the last validation / checkpoint
-    rng_at_point, rng_at_epoch = None, None
-    if resume and path.exists():
-        saved = _load_checkpoint(path)
-        _check_same_model(saved, model, path)
-        if saved["optimizer_class"] != type(optimizer).__qualname__:
-            raise ValueError(
-                f"checkpoint: {path} was written with a {saved['optimizer_class']} optimiser, "
-                f"got a {type(optimizer).__qualname__}"
-            )
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        if scheduler is not None and saved["scheduler"] is not None:
-            scheduler.load_state_dict(saved["scheduler"])
-        history = History.from_dict(saved["history"])
-        step, epoch, batch_in_epoch = saved["step"], saved["epoch"], saved["batch_in_epoch"]
-        best_loss, bad_validations = saved["best_val_loss"], saved["bad_validations"]
-        best_weights, stopped = saved["best_model"], saved["stopped_early"]
-        last_point = saved["step"]
-        rng_at_point, rng_at_epoch = saved["rng"], saved["rng_at_epoch"]
-
-    def save() -> None:
-        state = {
-            "format": CHECKPOINT_FORMAT,
-            "model_class": type(model).__qualname__,
-            "model": model.state_dict(),
-            "optimizer_class": type(optimizer).__qualname__,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": None if scheduler is None else scheduler.state_dict(),
-            "history": history.to_dict(),
-            "step": step,
-            "epoch": epoch,
-            "batch_in_epoch": batch_in_epoch,
-            "best_val_loss": best_loss,
-            "bad_validations": bad_validations,
-            "best_model": best_weights,
-            "stopped_early": stopped,
-            "rng": _rng_state(),
-            "rng_at_epoch": rng_at_epoch,
-        }
-        _save_atomically(state, path)
-
-    def validate_and_save() -> None:
-        nonlocal best_loss, bad_validations, best_weights, stopped, last_point
-        last_point = step
-        if val_data is not None:
-            result = _evaluate(model, val_data, loss, device, metrics, "val_data")
-            history.log(step, **{f"val_{name}": value for name, value in result.items()})
-            bar.set_postfix_str(
-                f"loss={history.last('train_loss'):.4g} val_loss={result['loss']:.4g}"
-            )
-            if patience is not None:
-                if result["loss"] < best_loss:
-                    best_loss, bad_validations = result["loss"], 0
-                    best_weights = {
-                        name: value.detach().clone() for name, value in model.state_dict().items()
-                    }
-                else:
-                    bad_validations += 1
-                    stopped = bad_validations >= patience
-        if path is not None:
-            save()
-
-    def finished() -> bool:
-        if stopped:
-            return True
-        return step >= max_steps if max_steps is not None else epoch >= epochs
-
-    try:
-        total = max_steps if max_steps is not None else epochs * len(train_data)
-    except TypeError:
-        total = None
-    bar = tqdm(total=total, initial=step, disable=not progress, desc="training", unit="step")
     was_training = model.training
     model.train()
     with bar:
-        while not finished():
-            if rng_at_point is not None and batch_in_epoch == 0:  # resuming at an epoch start
-                _set_rng_state(rng_at_point)
-                rng_at_point = None
-            if rng_at_point is not None:  # resuming mid-epoch: replay the epoch's shuffling
-                _set_rng_state(rng_at_epoch)
-            else:
-                rng_at_epoch = _rng_state()
-            batches = iter(train_data)
-            for _ in range(batch_in_epoch):  # the batches the resumed run had already seen
-                if next(batches, _END) is _END:
-                    raise ValueError(
-                        f"train_data: has fewer batches than the {batch_in_epoch} that the "
-                        f"checkpoint's epoch had seen"
-                    )
-            if rng_at_point is not None:
-                _set_rng_state(rng_at_point)
-                rng_at_point = None
+        while not plan.finished(run):
+            batches = _epoch_batches(train_data, run, resumed_rng)
+            resumed_rng = None
             for batch in batches:
                 batch = _to_device(batch, device)
                 train_loss, norm, lr = _train_step(
-                    model, batch, loss, optimizer, scheduler, clip, use_amp, step + 1
+                    model,
+                    batch,
+                    loss,
+                    optimizer,
+                    scheduler=scheduler,
+                    clip=clip,
+                    amp=use_amp,
+                    step=run.step + 1,
                 )
-                step += 1
-                batch_in_epoch += 1
-                history.log(step, train_loss=train_loss, grad_norm=norm, lr=lr)
+                run.log_step(train_loss=train_loss, grad_norm=norm, lr=lr)
                 bar.update()
                 bar.set_postfix_str(f"loss={train_loss:.4g}", refresh=False)
-                if eval_every is not None and step % eval_every == 0:
-                    validate_and_save()
-                if finished():
+                if plan.eval_every is not None and run.step % plan.eval_every == 0:
+                    point()
+                if plan.finished(run):
                     break
-            else:
-                if batch_in_epoch == 0:
+            else:  # the epoch ran to its end
+                if run.batch_in_epoch == 0:
                     raise ValueError("train_data: expected at least one batch, got none")
-                epoch, batch_in_epoch, rng_at_epoch = epoch + 1, 0, None
-                if eval_every is None:
-                    validate_and_save()
-        if last_point != step:
-            validate_and_save()
-    if best_weights is not None:
-        model.load_state_dict(best_weights)
+                run.end_epoch()
+                if plan.eval_every is None:
+                    point()
+        if run.last_point != run.step:
+            point()
+    if run.stopping.best_model is not None:
+        model.load_state_dict(run.stopping.best_model)
     model.train(was_training)
-    return history
+    return run.history

@@ -40,7 +40,7 @@ def test_errors():
     history = History()
     with pytest.raises(KeyError, match=re.escape("'loss': no such metric; logged metrics are []")):
         history["loss"]
-    with pytest.raises(TypeError, match="step: expected an int, got float"):
+    with pytest.raises(TypeError, match="step: expected an int, got 1.5 of type float"):
         history.log(1.5, loss=1.0)
     with pytest.raises(TypeError, match="loss: expected a number, got str"):
         history.log(1, loss="low")

@@ -17,8 +17,10 @@ from companion.history import History  # noqa: E402
 from companion.plot import (  # noqa: E402
     COLOURS,
     COURSE_STYLE,
+    HATCHES,
     MARKERS,
     MARKS_PER_LINE,
+    bar_style,
     moving_average,
     plot_attention,
     plot_confusion_matrix,
@@ -67,10 +69,26 @@ def test_series_differ_in_colour_and_marker():
     assert series_style(0, 1200)["markevery"] == 1200 // MARKS_PER_LINE
 
 
-@pytest.mark.parametrize("index", [-1, 1.0, True, "0"])
-def test_series_index_must_be_a_non_negative_int(index):
-    with pytest.raises(ValueError, match="index"):
-        series_style(index, 10)
+def test_bars_differ_in_colour_and_hatching():
+    styles = [bar_style(i) for i in range(len(COLOURS))]
+    assert len({s["facecolor"] for s in styles}) == len({s["hatch"] for s in styles}) == 8
+    assert bar_style(8) == bar_style(0)  # then the cycle repeats
+    _, ax = plt.subplots()
+    plain, hatched = (ax.bar([0], [1.0], **bar_style(i))[0] for i in range(2))
+    assert (plain.get_hatch(), hatched.get_hatch()) == ("", HATCHES[1]) and HATCHES[1]
+    assert hatched.get_facecolor() == matplotlib.colors.to_rgba(COLOURS[1])
+    assert hatched.get_edgecolor() == (0.0, 0.0, 0.0, 1.0)  # the hatching is black
+    span = ax.axvspan(0, 1, alpha=0.3, **bar_style(1))
+    assert span.get_hatch() == HATCHES[1]
+
+
+@pytest.mark.parametrize("style", [lambda i: series_style(i, 10), bar_style])
+@pytest.mark.parametrize(
+    ("index", "error"), [(-1, ValueError), (1.0, TypeError), (True, TypeError), ("0", TypeError)]
+)
+def test_series_index_must_be_a_non_negative_int(style, index, error):
+    with pytest.raises(error, match="index: expected a non-negative int"):
+        style(index)
 
 
 def test_the_course_style_sets_the_default_colour_cycle():
@@ -152,9 +170,11 @@ def test_smoothing_draws_the_moving_average_over_the_faint_raw_series():
     assert legend == ["train_loss (mean of 4 steps)", "val_loss"]
 
 
-@pytest.mark.parametrize("smooth", [0, -1, 2.5, True])
-def test_smooth_must_be_a_positive_int(smooth):
-    with pytest.raises(ValueError, match="smooth"):
+@pytest.mark.parametrize(
+    ("smooth", "error"), [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_smooth_must_be_a_positive_int(smooth, error):
+    with pytest.raises(error, match="smooth: expected a positive int"):
         plot_history(make_history(), smooth=smooth)
 
 

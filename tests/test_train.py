@@ -241,8 +241,9 @@ def test_checkpoint_is_written_atomically_and_loads_with_weights_only(tmp_path):
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"]  # no temporary file left
     saved = torch.load(path, weights_only=True)
-    assert saved["step"] == 6 and saved["epoch"] == 2 and saved["model_class"] == "Linear"
-    assert History.from_dict(saved["history"]) == history
+    run = saved["run"]
+    assert run["step"] == 6 and run["epoch"] == 2 and saved["model_class"] == "Linear"
+    assert History.from_dict(run["history"]) == history
     assert torch.equal(saved["model"]["weight"], model.weight.detach())
     assert saved["optimizer"]["state"][0]["step"] == 6
     assert saved["scheduler"]["last_epoch"] == 6
@@ -333,7 +334,7 @@ def test_an_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path, ev
     model, history = resumable_run(tmp_path / "a.pt", eval_every)
     with pytest.raises(Interrupted):
         resumable_run(tmp_path / "b.pt", eval_every, interrupt_at=14)
-    partial = History.from_dict(torch.load(tmp_path / "b.pt", weights_only=True)["history"])
+    partial = History.from_dict(torch.load(tmp_path / "b.pt", weights_only=True)["run"]["history"])
     assert 0 < len(partial["train_loss"].steps) < 14
     resumed, resumed_history = resumable_run(tmp_path / "b.pt", eval_every)
     assert resumed_history == history
@@ -414,6 +415,64 @@ def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path, make, message)
             device="cpu",
             progress=False,
         )
+
+
+def test_a_checkpoint_of_another_format_is_a_clear_error(tmp_path):
+    path = tmp_path / "run.pt"
+    model = linear()
+    arguments = {
+        "loss": mse,
+        "max_steps": 1,
+        "checkpoint": path,
+        "device": "cpu",
+        "progress": False,
+    }
+    fit(
+        model,
+        regression_batches(n_batches=1),
+        optimizer=torch.optim.SGD(model.parameters()),
+        **arguments,
+    )
+    saved = torch.load(path, weights_only=True)
+    torch.save(saved | {"format": "companion.train/1"}, path)
+    with pytest.raises(ValueError, match="has the format companion.train/1, written by another"):
+        fit(
+            model,
+            regression_batches(n_batches=1),
+            optimizer=torch.optim.SGD(model.parameters()),
+            resume=True,
+            **arguments,
+        )
+    run = saved["run"]
+    del run["stopping"]["bad_validations"]
+    torch.save(saved, path)
+    with pytest.raises(ValueError, match=r"checkpoint: expected the fields .*bad_validations"):
+        fit(
+            model,
+            regression_batches(n_batches=1),
+            optimizer=torch.optim.SGD(model.parameters()),
+            resume=True,
+            **arguments,
+        )
+
+
+@pytest.mark.parametrize("clip", [None, 1.0])
+def test_a_step_where_no_parameter_has_a_gradient_logs_a_zero_norm(clip):
+    # The loss depends on a tensor outside the model: backward leaves every .grad None.
+    model, outside = linear(), torch.ones(1, dtype=torch.float64, requires_grad=True)
+    before = model.weight.detach().clone()
+    history = fit(
+        model,
+        regression_batches(n_batches=2),
+        loss=lambda model, batch: (outside * batch[1]).mean(),
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        max_steps=2,
+        clip=clip,
+        device="cpu",
+        progress=False,
+    )
+    assert list(history["grad_norm"].values) == [0.0, 0.0]
+    assert torch.equal(model.weight, before)
 
 
 # --- failures and arguments ------------------------------------------------------------------

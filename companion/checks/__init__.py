@@ -76,7 +76,7 @@ def fresh() -> ModuleType:
             del sys.modules[name]
         sys.modules.update(ours)
         if attribute is not None:
-            parent.checks = attribute
+            parent.__dict__["checks"] = attribute
 
 
 __all__ = ["CHAPTERS", "fresh", "last_failure", *CHECKERS]

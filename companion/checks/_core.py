@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 SHOWN_ENTRIES = 24  # the most entries an array may have to be written out in a message
 SHOWN_CHARACTERS = 1200  # the most characters the inputs of a case may take in a message
@@ -388,7 +389,7 @@ def torch_module() -> Any:
     return torch
 
 
-def tensor_argument(value: np.ndarray, dtype: str = "float64") -> Any:
+def tensor_argument(value: ArrayLike, dtype: str = "float64") -> Any:
     """A fresh torch tensor holding ``value``."""
     torch = torch_module()
     return torch.tensor(value, dtype=getattr(torch, dtype))
@@ -420,25 +421,27 @@ def _shown(value: object) -> str | None:
         text = repr(value.item() if isinstance(value, np.generic) else value)
         return text if len(text) <= 80 else None
     if isinstance(value, np.ndarray) or hasattr(value, "detach"):
-        array = value.detach().cpu().numpy() if hasattr(value, "detach") else value
+        array = value if isinstance(value, np.ndarray) else value.detach().cpu().numpy()
         if array.size > SHOWN_ENTRIES or array.dtype.kind not in "biuf":
             return None
         body = np.array2string(array, separator=", ", precision=4, max_line_width=10**6)
         body = " ".join(line.strip() for line in body.splitlines())
-        dtype = str(value.dtype).removeprefix("torch.")
-        return f"{'array' if isinstance(value, np.ndarray) else 'tensor'}({body}, dtype={dtype})"
+        written = "array" if isinstance(value, np.ndarray) else "tensor"
+        # a tensor's dtype is that of its NumPy copy, without the "torch." prefix
+        return f"{written}({body}, dtype={array.dtype})"
     if isinstance(value, (list, tuple)):
-        items = [_shown(item) for item in value]
-        if len(items) > 12 or None in items:
+        shown = [_shown(item) for item in value]
+        if len(shown) > 12 or None in shown:
             return None
+        items = [text for text in shown if text is not None]
         if isinstance(value, list):
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if isinstance(value, dict):
-        items = {key: _shown(item) for key, item in value.items()}
-        if len(items) > 8 or None in items.values():
+        entries = {key: _shown(item) for key, item in value.items()}
+        if len(entries) > 8 or None in entries.values():
             return None
-        return "{" + ", ".join(f"{key!r}: {item}" for key, item in items.items()) + "}"
+        return "{" + ", ".join(f"{key!r}: {item}" for key, item in entries.items()) + "}"
     kind = type(value)
     if kind.__module__.startswith("companion.checks") and kind.__repr__ is not object.__repr__:
         return repr(value)  # the checkers' own models say what they compute

@@ -3,7 +3,7 @@ recurrent loop and how far back a model's output depends on its input."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -54,7 +54,13 @@ def check_pad_one_hot(pad_one_hot: Callable) -> None:
     passed(name, len(cases))
 
 
-def _check_count(name: str, candidate: Callable, args: tuple[str, ...], cases, formula) -> None:
+def _check_count(
+    name: str,
+    candidate: Callable,
+    args: tuple[str, ...],
+    cases: Sequence[tuple[int, ...]],
+    formula: Callable[..., int],
+) -> None:
     require_function(candidate, name, args)
     for values in cases:
         settings = ", ".join(f"{a}={v}" for a, v in zip(args, values, strict=True))
@@ -90,7 +96,9 @@ def check_count_window_parameters(count_window_parameters: Callable) -> None:
     )
 
 
-def _forward(x, h0, W_xh, W_hh, b_h) -> np.ndarray:
+def _forward(
+    x: np.ndarray, h0: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray, b_h: np.ndarray
+) -> np.ndarray:
     D, H = W_xh.shape
     rnn = RNN(D, H, 1)
     rnn.params.update(W_xh=W_xh, W_hh=W_hh, b_h=b_h)

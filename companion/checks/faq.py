@@ -9,6 +9,7 @@ loops over the definitions; the test for leaks is run on models whose answer is 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -163,7 +164,9 @@ def _forward_fill(x: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return filled
 
 
-def _missing_case(rng: np.random.Generator, B: int, T: int, D: int, p: float):
+def _missing_case(
+    rng: np.random.Generator, B: int, T: int, D: int, p: float
+) -> tuple[np.ndarray, np.ndarray]:
     x = rng.normal(size=(B, T, D))
     observed = rng.uniform(size=(B, T, D)) < p
     return x, observed
@@ -253,22 +256,22 @@ def _leak_models() -> list[tuple[str, Callable, bool]]:
     gru = torch.nn.GRU(3, 4, batch_first=True).double()
     bigru = torch.nn.GRU(3, 4, batch_first=True, bidirectional=True).double()
 
-    def causal_conv(x):
+    def causal_conv(x: Any) -> Any:
         x = x.double()
         shifted = torch.nn.functional.pad(x, (0, 0, 2, 0))
         return x + 0.5 * shifted[:, 1:-1] + 0.25 * shifted[:, :-2]
 
-    def peek_at_step_3(x):
+    def peek_at_step_3(x: Any) -> Any:
         x = x.double()
         out = x.clone()
         out[:, 3] = out[:, 3] + 1e-3 * x[:, 4]
         return out
 
-    def first_reads_last(x):
+    def first_reads_last(x: Any) -> Any:
         x = x.double()
         return torch.cat([x[:, -1:], x[:, 1:]], dim=1)
 
-    def last_feature_ahead(x):
+    def last_feature_ahead(x: Any) -> Any:
         x = x.double()
         ahead = torch.nn.functional.pad(x[:, 1:, -1:], (0, 0, 0, 1))
         return x[:, :, :1] + ahead

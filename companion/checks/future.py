@@ -47,7 +47,7 @@ def _draw_twice(case: Case, candidate: Callable, *args: Any) -> tuple:
     return first, again, other
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: Any, b: Any) -> bool:
     try:
         return all(
             np.array_equal(
@@ -60,7 +60,7 @@ def _same(a: object, b: object) -> bool:
         return False
 
 
-def _check_seeding(case: Case, first, again, other, random: bool = True) -> None:
+def _check_seeding(case: Case, first: Any, again: Any, other: Any, random: bool = True) -> None:
     """Fail unless ``first`` equals ``again`` and (for random data) differs from ``other``."""
     if not _same(first, again):
         raise case.fail(
@@ -211,8 +211,10 @@ def check_copy_task(copy_task: Callable) -> None:
 PEEPHOLE_KEYS = ["weight_ih", "weight_hh", "bias", "w_ci", "w_cf", "w_co"]
 
 
-def _peephole_reference(x, h, c, p) -> tuple[np.ndarray, np.ndarray]:
-    def sigmoid(a):
+def _peephole_reference(
+    x: np.ndarray, h: np.ndarray, c: np.ndarray, p: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    def sigmoid(a: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-a))
 
     pre = x @ p["weight_ih"].T + h @ p["weight_hh"].T + p["bias"]
@@ -224,7 +226,9 @@ def _peephole_reference(x, h, c, p) -> tuple[np.ndarray, np.ndarray]:
     return o * np.tanh(c_new), c_new
 
 
-def peephole_case(rng: np.random.Generator, B: int, D: int, H: int, peep: float):
+def peephole_case(
+    rng: np.random.Generator, B: int, D: int, H: int, peep: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Inputs of a peephole case: ``x, h, c`` and the parameters (``peep`` scales w_c*)."""
     x, h = rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))
     c = 2.0 * rng.normal(size=(B, H))
@@ -398,7 +402,13 @@ class CountingTorchCalls:
         counter = self
 
         class Counting(TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
+            def __torch_function__(
+                self,
+                func: Callable[..., Any],
+                types: Any,
+                args: tuple[Any, ...] = (),
+                kwargs: dict[str, Any] | None = None,
+            ) -> Any:
                 counter.calls += 1
                 return func(*args, **(kwargs or {}))
 
@@ -468,13 +478,13 @@ def check_linear_scan(linear_scan: Callable) -> None:
 
 def _tiny_gru_classifier(D: int, H: int, C: int) -> Any:
     """A GRU over ``(B, T, D)`` and a linear head on its last output: ``(B, C)`` logits."""
-    torch = torch_module()
+    from torch import nn  # imported on first use, as torch_module() does
 
-    class TinyGRUClassifier(torch.nn.Module):
+    class TinyGRUClassifier(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.rnn = torch.nn.GRU(D, H, batch_first=True)
-            self.head = torch.nn.Linear(H, C)
+            self.rnn = nn.GRU(D, H, batch_first=True)
+            self.head = nn.Linear(H, C)
 
         def forward(self, x: Any) -> Any:
             return self.head(self.rnn(x)[0][:, -1])

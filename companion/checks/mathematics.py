@@ -65,7 +65,14 @@ def check_cross_entropy(cross_entropy: Callable) -> None:
     passed(name, len(cases))
 
 
-def _step_reference(dh, x, h_prev, W_xh, W_hh, b_h) -> tuple[np.ndarray, dict]:
+def _step_reference(
+    dh: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    W_xh: np.ndarray,
+    W_hh: np.ndarray,
+    b_h: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     torch = torch_module()
     leaves = {
         k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
@@ -109,7 +116,9 @@ def check_step_backward(step_backward: Callable) -> None:
     passed(name, len(cases))
 
 
-def _summed_reference(params, x, targets, h0) -> tuple[float, dict, np.ndarray]:
+def _summed_reference(
+    params: dict[str, np.ndarray], x: np.ndarray, targets: np.ndarray, h0: np.ndarray
+) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
     torch = torch_module()
     p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     start = torch.tensor(h0, requires_grad=True)
@@ -125,7 +134,9 @@ def _summed_reference(params, x, targets, h0) -> tuple[float, dict, np.ndarray]:
     return loss.item(), {k: v.grad.numpy() for k, v in p.items()}, start.grad.numpy()
 
 
-def _rnn_case(rng: np.random.Generator, B: int, T: int, D: int, H: int, V: int, scale: float):
+def _rnn_case(
+    rng: np.random.Generator, B: int, T: int, D: int, H: int, V: int, scale: float
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     params = {
         "W_xh": scale * rng.normal(size=(D, H)),
         "W_hh": scale * rng.normal(size=(H, H)),
@@ -211,7 +222,9 @@ def check_rnn_loss_and_grads(rnn_loss_and_grads: Callable) -> None:
     passed(name, len(RNN_CASES))
 
 
-def _grad_check(f: Callable, w: np.ndarray, analytic: np.ndarray, eps: float, floor: float):
+def _grad_check(
+    f: Callable, w: np.ndarray, analytic: np.ndarray, eps: float, floor: float
+) -> float:
     worst = 0.0
     for i in np.ndindex(w.shape):
         saved = w[i]
@@ -324,7 +337,7 @@ def _product_norms(W_hh: np.ndarray, hs: np.ndarray) -> np.ndarray:
     product, norms = np.eye(H), [1.0]
     for s in range(steps - 1, -1, -1):  # multiply by J_s on the right, from s = T down to 1
         product = product @ (np.diag(1 - hs[s] ** 2) @ W_hh.T)
-        norms.append(np.linalg.norm(product, 2))
+        norms.append(float(np.linalg.norm(product, 2)))
     return np.array(norms[::-1])
 
 

@@ -44,7 +44,9 @@ GRU_CASES = [
 ]
 
 
-def _gru_case(rng: np.random.Generator, B: int, D: int, H: int, scale: float, zero_h: bool):
+def _gru_case(
+    rng: np.random.Generator, B: int, D: int, H: int, scale: float, zero_h: bool
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     x = rng.normal(size=(B, D))
     h = np.zeros((B, H)) if zero_h else np.tanh(rng.normal(size=(B, H)))
     params = {
@@ -56,8 +58,11 @@ def _gru_case(rng: np.random.Generator, B: int, D: int, H: int, scale: float, ze
     return x, h, params
 
 
-def _torch_gru_cell(x: np.ndarray, h: np.ndarray, params: dict, dh: np.ndarray | None = None):
-    """``torch.nn.GRUCell`` in float64 with these weights: ``h_new`` and, given ``dh``, grads."""
+def _torch_gru_cell(
+    x: np.ndarray, h: np.ndarray, params: dict[str, np.ndarray], dh: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``torch.nn.GRUCell`` in float64 with these weights: ``h_new`` and, given ``dh``, grads
+    (``{}`` without ``dh``)."""
     torch = torch_module()
     cell = torch.nn.GRUCell(x.shape[1], h.shape[1], dtype=torch.float64)
     with torch.no_grad():
@@ -67,14 +72,16 @@ def _torch_gru_cell(x: np.ndarray, h: np.ndarray, params: dict, dh: np.ndarray |
     ht = torch.tensor(h, requires_grad=True)
     h_new = cell(xt, ht)
     if dh is None:
-        return h_new.detach().numpy(), None
+        return h_new.detach().numpy(), {}
     (h_new * torch.tensor(dh)).sum().backward()
     grads = {"x": xt.grad.numpy(), "h": ht.grad.numpy()}
     grads |= {key: getattr(cell, key).grad.numpy() for key in params}
     return h_new.detach().numpy(), grads
 
 
-def _gru_inputs(x, h, params) -> tuple[Any, Any, dict]:
+def _gru_inputs(
+    x: np.ndarray, h: np.ndarray, params: dict[str, np.ndarray]
+) -> tuple[Any, Any, dict[str, Any]]:
     return (
         tensor_argument(x),
         tensor_argument(h),
@@ -241,7 +248,9 @@ class _DictModel:
         )
 
 
-def _beam_reference(model: Callable, beam_size: int, max_len: int, eos_id: int):
+def _beam_reference(
+    model: Callable, beam_size: int, max_len: int, eos_id: int
+) -> tuple[list[int], float]:
     """Beam search as the exercise defines it, written as plainly as possible."""
     beams: list[tuple[tuple[int, ...], float, bool]] = [((), 0.0, False)]
     for _ in range(max_len):
@@ -260,7 +269,9 @@ def _beam_reference(model: Callable, beam_size: int, max_len: int, eos_id: int):
     return list(tokens), score
 
 
-def exhaustive_best(model: Callable, vocab_size: int, max_len: int, eos_id: int):
+def exhaustive_best(
+    model: Callable, vocab_size: int, max_len: int, eos_id: int
+) -> tuple[list[int], float]:
     """The most probable output of all (every sequence that ends with eos or has max_len);
     the tests hold the reference to it when the beam keeps every hypothesis."""
     best: tuple[list[int], float] = ([], -math.inf)
@@ -283,7 +294,8 @@ def check_beam_search(beam_search: Callable) -> None:
         {(): [0.05, 0.55, 0.40], (1,): [0.35, 0.33, 0.32], (2,): [0.95, 0.03, 0.02]},
         [0.90, 0.05, 0.05],
     )
-    cases = [
+    # (case, the model or a function that makes it, beam_size, max_len, eos_id)
+    cases: list[tuple[str, _DictModel | Callable[[], _TableModel], int, int, int]] = [
         ("greedy misses the best output, beam_size=1", trap, 1, 3, 0),
         ("greedy misses the best output, beam_size=2", trap, 2, 3, 0),
         ("V=5, beam_size=1 (greedy)", lambda: _TableModel(5, 6, 1), 1, 6, 0),
@@ -456,7 +468,7 @@ def check_recursive_forecast(recursive_forecast: Callable) -> None:
     rng = np.random.default_rng(53)
     torch.manual_seed(53)
     gru = Forecaster(1, 8, 1).double().eval()
-    cases = [
+    cases: list[tuple[str, Callable[[Any], Any], np.ndarray, int]] = [
         ("last value + 1, B=2, T=3, horizon 4", _LastPlusOne(), rng.normal(size=(2, 3, 1)), 4),
         (
             "a linear model of the last 5 values, B=3, horizon 6",
@@ -491,7 +503,9 @@ def check_recursive_forecast(recursive_forecast: Callable) -> None:
 # ---------------------------------------------------------------- additive attention
 
 
-def _attention_reference(query, keys, mask, params) -> tuple[np.ndarray, np.ndarray]:
+def _attention_reference(
+    query: np.ndarray, keys: np.ndarray, mask: np.ndarray, params: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     energy = np.tanh(keys @ params["W_k"] + params["b"] + (query @ params["W_q"])[:, None, :])
     scores = np.where(mask, energy @ params["v"], -np.inf)
     scores = scores - scores.max(axis=1, keepdims=True)
@@ -557,7 +571,9 @@ def check_additive_attention(additive_attention: Callable) -> None:
 # ---------------------------------------------------------------- perplexity
 
 
-def _perplexity_reference(logits: np.ndarray, targets: np.ndarray, mask: np.ndarray):
+def _perplexity_reference(
+    logits: np.ndarray, targets: np.ndarray, mask: np.ndarray
+) -> tuple[float, float]:
     """Bits per real token and perplexity, from a stable log-softmax in NumPy."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -761,7 +777,8 @@ def check_bits_per_character(bits_per_character: Callable) -> None:
     training = "Return the value of x. The value is rounded to the nearest integer.\n"
     sentence = tokenise("Return the value of x, rounded away from zero.")
     spelling = SpellingModel(training, alphabet=string.printable).bits
-    cases = [  # (case, tokens, the indices of the unknown tokens, the spelling model)
+    # (case, tokens, the indices of the unknown tokens, the spelling model)
+    cases: list[tuple[str, list[str], list[int], Callable[[str], float]]] = [
         ("a sentence with two unknown words", sentence, [6, 7], spelling),
         ("no unknown token", sentence, [], spelling),
         ("every token unknown", tokenise("Frobnicate the widgets."), [0, 1, 2, 3], _Speller(5, 2)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -87,11 +88,15 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable) -> None:
     passed(name, len(cases))
 
 
+# (description, settings passed to the step and the optimiser, number of steps, zero gradient first)
+_OptimizerCase = tuple[str, dict[str, Any], int, bool]
+
+
 def _check_optimizer_step(
     name: str,
     step: Callable,
     reference: Callable[..., Optimizer],
-    cases: list[tuple[str, dict, int, bool]],
+    cases: list[_OptimizerCase],
     hint: str,
 ) -> None:
     """Run ``step(params, grads, state, **settings)`` and the package's optimiser side by side."""
@@ -102,7 +107,8 @@ def _check_optimizer_step(
         params = {k: rng.normal(size=s) for k, s in shapes.items()}
         arrays = dict(params)  # the arrays themselves, which the step must update in place
         ours = {k: v.copy() for k, v in params.items()}
-        optimizer, state = reference(**settings), {}
+        optimizer = reference(**settings)
+        state: dict[str, Any] = {}
         for number in range(1, num_steps + 1):
             grads = {k: rng.normal(size=s) for k, s in shapes.items()}
             if zero_first and number == 1:
@@ -137,7 +143,7 @@ def _check_optimizer_step(
 @checker
 def check_adam_step(adam_step: Callable) -> None:
     """Check ``adam_step(params, grads, state, lr, betas, eps)`` against the package's Adam."""
-    cases = [
+    cases: list[_OptimizerCase] = [
         ("the first step", {}, 1, False),
         ("50 steps", {"lr": 1e-2}, 50, False),
         ("betas (0, 0.99), 10 steps", {"lr": 0.1, "betas": (0.0, 0.99)}, 10, False),
@@ -157,7 +163,7 @@ def check_adam_step(adam_step: Callable) -> None:
 @checker
 def check_rmsprop_momentum_step(rmsprop_momentum_step: Callable) -> None:
     """Check ``rmsprop_momentum_step(params, grads, state, lr, alpha, eps, momentum, centered)``."""
-    cases = [
+    cases: list[_OptimizerCase] = [
         ("the first step", {"momentum": 0.9}, 1, False),
         ("40 steps", {"lr": 1e-2, "momentum": 0.9}, 40, False),
         ("alpha 0.9, momentum 0.5", {"lr": 0.05, "alpha": 0.9, "momentum": 0.5}, 15, False),

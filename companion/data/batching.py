@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from companion._validate import check_int
+
 __all__ = ["pad_batch", "collate_sequences"]
 
 
@@ -52,8 +54,7 @@ def pad_batch(
         ``T = max(T_b)``, row ``b`` holding sequence ``b`` followed by ``padding_value``;
         ``lengths`` is the ``(B,)`` int64 tensor of the ``T_b`` (on the CPU, as packing needs).
     """
-    if isinstance(padding_value, bool) or not isinstance(padding_value, (int, np.integer)):
-        raise TypeError(f"padding_value: expected an int, got {type(padding_value).__name__}")
+    check_int(padding_value, "padding_value")
     if isinstance(sequences, (str, bytes, torch.Tensor, np.ndarray)):
         raise TypeError(
             "sequences: expected a list of 1-D integer sequences, got a single "

@@ -19,17 +19,23 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from collections.abc import Iterable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from companion._validate import check_positive_int
 from companion.data.text import CharVocab
+
+if TYPE_CHECKING:  # babel is optional (rnn-course[data]): imported when a function runs
+    from babel import Locale
 
 FORMAT_NAMES = ("short", "medium", "long", "full")
 _WEEKDAY_FIELDS = set("Eec")
 _YEAR_FIELDS, _MONTH_FIELDS, _DAY_FIELDS = set("yYu"), set("ML"), set("d")
 
 
-def _babel_dates():
+def _babel_dates() -> ModuleType:
     try:
         import babel
         import babel.dates
@@ -40,7 +46,7 @@ def _babel_dates():
     return babel
 
 
-def _parse_locale(name: str, argument: str):
+def _parse_locale(name: str, argument: str) -> Locale:
     babel = _babel_dates()
     if not isinstance(name, str):
         raise TypeError(f"{argument}: expected a locale name such as 'en_US', got {name!r}")
@@ -60,7 +66,7 @@ def _parse_locale(name: str, argument: str):
     return locale
 
 
-def _pattern(fmt: str, locale, argument: str) -> str:
+def _pattern(fmt: str, locale: Locale, argument: str) -> str:
     """The CLDR pattern of a format name (``"long"``) in ``locale``, or ``fmt`` itself."""
     babel = _babel_dates()
     if not isinstance(fmt, str) or not fmt:
@@ -142,10 +148,7 @@ def date_pairs(
     target_locale = _parse_locale(tgt, "tgt")
     if isinstance(formats, str) or not formats:
         raise TypeError(f"formats: expected a non-empty sequence of formats, got {formats!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n: expected an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n: expected a positive int, got {n}")
+    check_positive_int(n, "n")
     if not (isinstance(start, dt.date) and isinstance(end, dt.date)) or start > end:
         raise ValueError(f"start, end: expected two dates with start <= end, got {start}, {end}")
     if split not in (None, "train", "test"):
@@ -195,7 +198,8 @@ def date_pairs(
     format_choice = rng.integers(len(formats), size=n)
 
     format_date = babel.dates.format_date
-    pairs, meaning = [], {}
+    pairs: list[tuple[str, str]] = []
+    meaning: dict[str, str] = {}
     for ordinal, i, j in zip(
         chosen.tolist(), locale_choice.tolist(), format_choice.tolist(), strict=True
     ):

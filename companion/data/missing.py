@@ -25,6 +25,9 @@ NumPy only; a page turns the arrays into tensors.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from companion._validate import check_positive_number, check_probability
 
 __all__ = [
     "observed_mask",
@@ -53,7 +56,7 @@ def _as_sequences(x: object, name: str = "x") -> np.ndarray:
     return array
 
 
-def _as_time(time: object, batch: int, steps: int) -> np.ndarray:
+def _as_time(time: ArrayLike, batch: int, steps: int) -> np.ndarray:
     """Time stamps as a (B, T) float64 array: ``time`` is (T,) or (B, T), non-decreasing."""
     array = np.asarray(time, dtype=np.float64)
     if array.ndim == 1:
@@ -82,8 +85,7 @@ def drop_at_random(x: np.ndarray, rate: float, seed: int | np.random.Generator =
     at random*). Values already missing stay missing.
     """
     array = _as_sequences(x)
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-        raise ValueError(f"rate: expected a probability in [0, 1], got {rate!r}")
+    check_probability(rate, "rate")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     out = array.copy()
     out[rng.random(array.shape) < rate] = np.nan
@@ -200,8 +202,7 @@ def missing_value_features(
     Taught in the book's section 7.4, book/07-faq/04-missing-irregular.md.
     """
     array = _as_sequences(x)
-    if not (isinstance(time_scale, (int, float)) and np.isfinite(time_scale) and time_scale > 0):
-        raise ValueError(f"time_scale: expected a positive number, got {time_scale!r}")
+    check_positive_number(time_scale, "time_scale")
     observed = ~np.isnan(array)
     parts = [fill_missing(array, fill)]
     if indicator:

@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from companion._validate import check_fraction, check_int
 from companion.data.text import CharVocab, to_ascii
 
 # class -> the faker lists it is made of: (locale, attribute of that locale's person Provider)
@@ -239,12 +240,6 @@ class SurnameDataset:
         return np.bincount(np.array(labels, dtype=np.int64), minlength=self.num_classes)
 
 
-def _check_fraction(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ValueError(f"{name}: expected a number in (0, 1), got {value!r}")
-    return float(value)
-
-
 def load_surnames(
     classes: Sequence[str] | None = None,
     *,
@@ -271,15 +266,13 @@ def load_surnames(
         ValueError: an unknown or repeated class; a requested class with fewer than
             ``min_names`` names; a class too small to give every split at least one name.
     """
-    if isinstance(min_names, bool) or not isinstance(min_names, int) or min_names < 3:
-        raise ValueError(f"min_names: expected an int >= 3, got {min_names!r}")
-    val_fraction = _check_fraction(val_fraction, "val_fraction")
-    test_fraction = _check_fraction(test_fraction, "test_fraction")
+    check_int(min_names, "min_names", minimum=3)
+    val_fraction = check_fraction(val_fraction, "val_fraction")
+    test_fraction = check_fraction(test_fraction, "test_fraction")
     if val_fraction + test_fraction >= 1:
         total = val_fraction + test_fraction
         raise ValueError(f"val_fraction + test_fraction: expected less than 1, got {total}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    check_int(seed, "seed", minimum=0)
     clean, dropped = _clean_classes()
     if classes is None:
         labels = tuple(label for label in sorted(clean) if len(clean[label]) >= min_names)
@@ -319,5 +312,9 @@ def load_surnames(
     for examples in splits.values():
         examples[:] = [examples[i] for i in rng.permutation(len(examples))]
     return SurnameDataset(
-        classes=labels, **splits, dropped={label: dict(dropped[label]) for label in labels}
+        classes=labels,
+        train=splits["train"],
+        val=splits["val"],
+        test=splits["test"],
+        dropped={label: dict(dropped[label]) for label in labels},
     )

@@ -23,6 +23,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+from companion._validate import check_int
 
 ADDING_BASELINE_MSE = 1.0 / 6.0
 """Mean squared error of predicting 1 on the adding problem: the variance of the sum of
@@ -45,15 +48,7 @@ def _generator(seed: Seed) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
-def _int_at_least(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
-    return int(value)
-
-
-def _float_dtype(dtype: object) -> np.dtype:
+def _float_dtype(dtype: DTypeLike) -> np.dtype:
     try:
         result = np.dtype(dtype)
     except TypeError as err:
@@ -64,7 +59,7 @@ def _float_dtype(dtype: object) -> np.dtype:
 
 
 def adding_problem(
-    batch_size: int, seq_len: int, *, seed: Seed = None, dtype: object = np.float32
+    batch_size: int, seq_len: int, *, seed: Seed = None, dtype: DTypeLike = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
     """A minibatch of the adding problem.
 
@@ -86,8 +81,8 @@ def adding_problem(
 
     Taught in the book's section 6.2, book/06-future/02-long-memory.md.
     """
-    B = _int_at_least(batch_size, "batch_size", 1)
-    T = _int_at_least(seq_len, "seq_len", 2)
+    B = check_int(batch_size, "batch_size", minimum=1)
+    T = check_int(seq_len, "seq_len", minimum=2)
     dtype = _float_dtype(dtype)
     rng = _generator(seed)
     values = rng.random((B, T))
@@ -106,7 +101,7 @@ def adding_problem(
 
 def copy_vocab_size(n_symbols: int = 8) -> int:
     """Number of token ids of :func:`copy_task`: the symbols, the blank and the delimiter."""
-    return _int_at_least(n_symbols, "n_symbols", 1) + 2
+    return check_int(n_symbols, "n_symbols", minimum=1) + 2
 
 
 def copy_task(
@@ -136,10 +131,10 @@ def copy_task(
         ``(x, y)``, two int64 arrays of shape ``(B, L)``. The recalled part is
         ``y[:, -copy_length:]``, equal to ``x[:, :copy_length]``.
     """
-    B = _int_at_least(batch_size, "batch_size", 1)
-    T = _int_at_least(delay, "delay", 1)
-    n = _int_at_least(n_symbols, "n_symbols", 1)
-    K = _int_at_least(copy_length, "copy_length", 1)
+    B = check_int(batch_size, "batch_size", minimum=1)
+    T = check_int(delay, "delay", minimum=1)
+    n = check_int(n_symbols, "n_symbols", minimum=1)
+    K = check_int(copy_length, "copy_length", minimum=1)
     rng = _generator(seed)
     blank, delimiter = n, n + 1
     symbols = rng.integers(0, n, size=(B, K))
@@ -165,9 +160,9 @@ def copy_baseline_cross_entropy(
     ``log(n_symbols)`` over the recalled steps only. Its accuracy on the recalled steps is
     ``1 / n_symbols``.
     """
-    T = _int_at_least(delay, "delay", 1)
-    n = _int_at_least(n_symbols, "n_symbols", 1)
-    K = _int_at_least(copy_length, "copy_length", 1)
+    T = check_int(delay, "delay", minimum=1)
+    n = check_int(n_symbols, "n_symbols", minimum=1)
+    K = check_int(copy_length, "copy_length", minimum=1)
     if recalled_only:
         return math.log(n)
     return K * math.log(n) / (T + 2 * K)

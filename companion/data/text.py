@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from companion._validate import check_fraction
+
 # The few non-ASCII characters of pydoc_data.topics, mapped to their ASCII spelling.
 ASCII_REPLACEMENTS = {
     "\u201c": '"',
@@ -33,7 +35,8 @@ def to_ascii(text: str) -> str:
     First :data:`ASCII_REPLACEMENTS`; then accents are dropped (``"é"`` becomes ``"e"``,
     by Unicode NFKD decomposition); any character still outside ASCII becomes ``"?"``.
     """
-    text = text.translate(str.maketrans(ASCII_REPLACEMENTS))
+    table: dict[int, str] = str.maketrans(ASCII_REPLACEMENTS)
+    text = text.translate(table)
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFKD", text)
@@ -71,8 +74,7 @@ def train_val_split(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
     Returns:
         ``(train, val)``, with ``train + val == text``.
     """
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction: expected a value in (0, 1), got {val_fraction}")
+    check_fraction(val_fraction, "val_fraction")
     cut = int(len(text) * (1.0 - val_fraction))
     if cut == 0 or cut == len(text):
         raise ValueError(

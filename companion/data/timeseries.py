@@ -21,9 +21,12 @@ each lead time, :func:`forecast_errors`.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from companion._validate import check_bool, check_fraction, check_int, check_positive_int
 
 
 class TimeSeries(NamedTuple):
@@ -41,7 +44,7 @@ class Split(NamedTuple):
     test: slice
 
 
-def _statsmodels_datasets():
+def _statsmodels_datasets() -> ModuleType:
     try:
         from statsmodels import datasets
     except ImportError as err:  # an optional dependency: pip install rnn-course[data]
@@ -96,11 +99,9 @@ def chronological_split(
     Returns:
         :class:`Split` of three slices covering ``range(n)`` without overlap.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n: expected an int, got {type(n).__name__}")
-    for name, fraction in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0.0 < fraction < 1.0:
-            raise ValueError(f"{name}: expected a value in (0, 1), got {fraction}")
+    check_int(n, "n")
+    check_fraction(val_fraction, "val_fraction")
+    check_fraction(test_fraction, "test_fraction")
     n_test, n_val = round(n * test_fraction), round(n * val_fraction)
     n_train = n - n_val - n_test
     if min(n_test, n_val, n_train) < 1:
@@ -113,10 +114,7 @@ def chronological_split(
 
 def _check_window_args(series: np.ndarray, input_length: int, horizon: int) -> np.ndarray:
     for name, value in (("input_length", input_length), ("horizon", horizon)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name}: expected a positive int, got {value}")
+        check_positive_int(value, name)
     array = np.asarray(series, dtype=np.float64)
     if array.ndim != 1:
         raise ValueError(f"series: expected shape (N,), got {array.shape}")
@@ -212,19 +210,21 @@ class Standardiser:
         self.mean, self.std = float(array.mean()), std
         return self
 
-    def _check_fitted(self) -> None:
-        if self.mean is None:
+    def _fitted(self) -> tuple[float, float]:
+        """The fitted ``(mean, std)``; an error before ``fit``."""
+        if self.mean is None or self.std is None:
             raise RuntimeError("Standardiser: call fit(training_values) first")
+        return self.mean, self.std
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """``(values - mean) / std``, same shape as ``values``."""
-        self._check_fitted()
-        return (np.asarray(values, dtype=np.float64) - self.mean) / self.std
+        mean, std = self._fitted()
+        return (np.asarray(values, dtype=np.float64) - mean) / std
 
     def inverse_transform(self, values: np.ndarray) -> np.ndarray:
         """``values * std + mean``: back to the units of the series."""
-        self._check_fitted()
-        return np.asarray(values, dtype=np.float64) * self.std + self.mean
+        mean, std = self._fitted()
+        return np.asarray(values, dtype=np.float64) * std + mean
 
     def __repr__(self) -> str:
         return f"Standardiser(mean={self.mean}, std={self.std})"
@@ -296,12 +296,8 @@ def seasonal_naive(
     Taught in the book's section 5.9, book/05-code/09-forecasting.md.
     """
     array = _check_window_args(series, 1, horizon)
-    if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
-        raise TypeError(f"period: expected an int, got {type(period).__name__}")
-    if period < 1:
-        raise ValueError(f"period: expected a positive int, got {period}")
-    if not isinstance(drift, bool):
-        raise TypeError(f"drift: expected a bool, got {type(drift).__name__}")
+    period = check_positive_int(period, "period")
+    check_bool(drift, "drift")
     origins = _check_origins(index, period + int(drift), len(array))
     lead = np.arange(horizon)  # k - 1
     cycles = lead // period + 1  # j

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from companion._validate import check_positive_int
 from companion.data.text import id_list
 
 _TOKEN = re.compile(r" ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]|\s+")
@@ -68,8 +69,7 @@ class WordVocab:
 
     def __init__(self, tokens: Sequence[str], *, min_count: int = 1, unk: str = "<unk>") -> None:
         tokens = _check_tokens(tokens)
-        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"min_count: expected an int >= 1, got {min_count!r}")
+        check_positive_int(min_count, "min_count")
         self.counts: Counter[str] = Counter(tokens)
         if unk in self.counts:
             raise ValueError(f"unk: {unk!r} occurs as a token of the text; choose another name")

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+if TYPE_CHECKING:  # matplotlib.typing is newer than the oldest matplotlib the package allows
+    from matplotlib.typing import ColorType, LineStyleType
 
 #: Fill colours by role: inputs, hidden states, outputs, the LSTM cell state, gates,
 #: losses, element-wise operations, and states that are given rather than computed.
@@ -38,6 +42,24 @@ PALETTE: dict[str, str] = {
 HIGHLIGHTS: tuple[str, str] = ("#cc0000", "#1155cc")
 #: The text size of labels on shapes; arrow labels are one point smaller.
 FONTSIZE = 12
+
+LegendEntry = tuple[str, "LineStyleType", float, str]
+"""One line of :func:`legend_below`: (colour, line style, line width, text)."""
+
+
+class Stroke(TypedDict, total=False):
+    """How an arrow or a line is drawn, passed on as ``connect(ax, a, b, **stroke)``."""
+
+    color: str
+    linewidth: float
+    linestyle: str
+
+
+class Outline(TypedDict, total=False):
+    """How a shape's outline is drawn, passed on as ``node(ax, xy, text, **outline)``."""
+
+    edgecolor: str
+    linewidth: float
 
 
 @dataclass(frozen=True)
@@ -58,12 +80,20 @@ class Shape:
             return self.center
         if self.radius is not None:
             return cx + self.radius * dx / length, cy + self.radius * dy / length
+        if self.width is None or self.height is None:
+            raise TypeError("Shape: expected a radius, or a width and a height; got neither")
         # a box: scale the direction until it meets the nearer pair of sides
         scale = min(
             (self.width / 2) / abs(dx) if dx else math.inf,
             (self.height / 2) / abs(dy) if dy else math.inf,
         )
         return cx + dx * scale, cy + dy * scale
+
+
+def _xy(xy: tuple[float, float]) -> tuple[float, float]:
+    """``xy`` (a pair, a list or an array of two numbers) as the tuple a :class:`Shape` keeps."""
+    x, y = xy
+    return x, y
 
 
 def _check_kind(kind: str) -> str:
@@ -127,7 +157,7 @@ def node(
         )
     )
     ax.text(*xy, text, ha="center", va="center", fontsize=fontsize, zorder=3)
-    return Shape(center=tuple(xy), radius=radius)
+    return Shape(center=_xy(xy), radius=radius)
 
 
 def box(
@@ -159,7 +189,7 @@ def box(
         )
     )
     ax.text(*xy, text, ha="center", va="center", fontsize=fontsize, zorder=3)
-    return Shape(center=tuple(xy), width=width, height=height)
+    return Shape(center=_xy(xy), width=width, height=height)
 
 
 def op(ax: Axes, xy: tuple[float, float], symbol: str, *, radius: float = 0.17) -> Shape:
@@ -169,7 +199,7 @@ def op(ax: Axes, xy: tuple[float, float], symbol: str, *, radius: float = 0.17) 
 
 def point(xy: tuple[float, float]) -> Shape:
     """A bare point, to start or end an arrow where no shape is drawn."""
-    return Shape(center=tuple(xy), radius=0.0)
+    return Shape(center=_xy(xy), radius=0.0)
 
 
 def connect(
@@ -179,7 +209,7 @@ def connect(
     *,
     label: str | None = None,
     label_offset: tuple[float, float] = (0.0, 0.0),
-    color: str = "black",
+    color: ColorType = "black",
     linewidth: float = 1.2,
     linestyle: str = "-",
     rad: float = 0.0,
@@ -263,7 +293,7 @@ def time_arrow(ax: Axes, x0: float, x1: float, y: float, *, label: str = "time")
 
 def legend_below(
     ax: Axes,
-    entries: list[tuple[str, str, float, str]],
+    entries: list[LegendEntry],
     *,
     columns: int = 1,
     fontsize: float = FONTSIZE - 1,

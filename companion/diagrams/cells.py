@@ -13,6 +13,8 @@ The LSTM is drawn with PyTorch's gates ``i, f, g, o`` and cell state ``c``; the 
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch
 
@@ -20,6 +22,7 @@ from companion.diagrams._draw import (
     FONTSIZE,
     HIGHLIGHTS,
     Shape,
+    Stroke,
     box,
     canvas,
     connect,
@@ -29,11 +32,19 @@ from companion.diagrams._draw import (
     polyline,
 )
 
+
+class _Size(TypedDict):
+    """The keyword arguments ``width`` and ``height`` of :func:`box`."""
+
+    width: float
+    height: float
+
+
 #: The width of a highlighted path, against 1.2 for an ordinary one.
 _BOLD = 3.0
 #: Radius of a state (a circle with c or h in it) and size of a gate box.
 _STATE = 0.4
-_GATE = {"width": 0.72, "height": 0.5}
+_GATE: _Size = {"width": 0.72, "height": 0.5}
 
 
 def _state(ax: Axes, xy: tuple[float, float], text: str, kind: str) -> Shape:
@@ -74,9 +85,9 @@ def _dot(ax: Axes, xy: tuple[float, float], color: str = "black") -> None:
     ax.plot(*xy, "o", color=color, markersize=4.5, zorder=4)
 
 
-def _line(ax: Axes, points: list[tuple[float, float]], **style) -> None:
+def _line(ax: Axes, points: list[tuple[float, float]]) -> None:
     """A path without an arrowhead, e.g. the line that carries h_{t-1} and x_t to the gates."""
-    polyline(ax, points, arrow=False, **style)
+    polyline(ax, points, arrow=False)
 
 
 def _gap(ax: Axes, xy: tuple[float, float], *, vertical: bool) -> None:
@@ -132,7 +143,7 @@ def draw_lstm_cell(*, highlight: str | None = None, ax: Axes | None = None) -> A
     _dot(ax, (2.0, y_b))
 
     # the cell state: c_t = f_t * c_{t-1} + i_t * g_t, straight along the top
-    style = {"color": HIGHLIGHTS[0], "linewidth": _BOLD} if bold else {}
+    style: Stroke = {"color": HIGHLIGHTS[0], "linewidth": _BOLD} if bold else {}
     forget = op(ax, (xf, y_c), "×")
     add = op(ax, (xg, y_c), "+")
     write = op(ax, (xg, y_p), "×")
@@ -211,7 +222,7 @@ def draw_gru_cell(*, highlight: str | None = None, ax: Axes | None = None) -> Ax
     ax.text((x_r + x_n) / 2, y_r + 0.2, "$r_t$", ha="center", va="center", fontsize=FONTSIZE - 1)
 
     # the state: h_t = (1 - z_t) * n_t + z_t * h_{t-1}, straight along the top
-    style = {"color": HIGHLIGHTS[0], "linewidth": _BOLD} if bold else {}
+    style: Stroke = {"color": HIGHLIGHTS[0], "linewidth": _BOLD} if bold else {}
     keep = op(ax, (x_z, y_h), "×")
     add = op(ax, (x_plus, y_h), "+")
     mix = op(ax, (x_plus, y_1), "×")

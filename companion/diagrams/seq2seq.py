@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from companion.diagrams._draw import (
     FONTSIZE,
     HIGHLIGHTS,
+    LegendEntry,
     Shape,
     box,
     canvas,
@@ -185,19 +186,22 @@ def draw_encoder_decoder(
         color=_GREY,
     )
 
-    legend = [
+    legend: list[LegendEntry] = [
         (_GREY, "--", 0.9, "teacher forcing: target token $y_t$ is the input of step $t+1$"),
     ]
     if attention_at is not None:
         t = attention_at
+        r = 0.36  # the radius of the context
         context = node(
             ax,
             ((x_enc[0] + x_enc[-1]) / 2, _Y_CONTEXT),
             f"$c_{{{t}}}$",
             kind="attention",
-            radius=0.36,
+            radius=r,
         )
         strongest = max(weights) if weights is not None else 1.0
+        label: str | None
+        color: str | tuple[float, float, float, float]
         for j, h in enumerate(enc):
             if weights is None:
                 lw, color, label = 1.2, HIGHLIGHTS[1], f"$\\alpha_{{{t},{j + 1}}}$"
@@ -221,7 +225,7 @@ def draw_encoder_decoder(
                 )
         # c_t enters s_t, and the query s_{t-1} (s_0 for t = 1) scores the encoder states;
         # both run above the outputs and come down between them
-        r, cx = context.radius, context.center[0]
+        cx = context.center[0]
         x_in = x_dec[t - 1] - _DX / 2
         polyline(
             ax,
@@ -232,11 +236,11 @@ def draw_encoder_decoder(
         )
         connect(ax, point((x_in, _Y_STATE + 0.5)), dec[t - 1], color=HIGHLIGHTS[0], linewidth=_BOLD)
         x_q = x_dec[t - 2] - _DX / 2 if t > 1 else (x_enc[-1] + x_dec[0]) / 2
-        start = dec[t - 2] if t > 1 else point((x_q + 0.15, _Y_STATE))
+        query = dec[t - 2] if t > 1 else point((x_q + 0.15, _Y_STATE))
         if t > 1:
             connect(
                 ax,
-                start,
+                query,
                 point((x_q, _Y_STATE + 0.5)),
                 color=HIGHLIGHTS[0],
                 linestyle=":",
@@ -382,7 +386,7 @@ def draw_beam_tree(
         parent = shapes[n.parent]
         connect(  # from the parent's right side to the child's left side
             ax,
-            point((parent.center[0] + parent.width / 2, parent.center[1])),
+            point(parent.boundary_towards((parent.center[0] + 1.0, parent.center[1]))),
             point((x - width / 2, y)),
             color=HIGHLIGHTS[0] if both else ("black" if n.kept else _GREY),
             linewidth=_BOLD if both else 1.0,
@@ -391,7 +395,7 @@ def draw_beam_tree(
     for step in range(first, last + 1):
         x = x0 + root_width / 2 + 0.35 + dx * (step - first + 0.5)
         ax.text(x, top + 0.1, f"step {step}", ha="center", fontsize=FONTSIZE - 3, color=_GREY)
-    entries = [
+    entries: list[LegendEntry] = [
         (HIGHLIGHTS[0], "-", _BOLD, "the output returned"),
         ("black", "-", 1.0, "kept"),
         (_GREY, ":", 1.0, "pruned"),

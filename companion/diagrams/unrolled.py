@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
+from companion._validate import check_bool, check_int, check_positive_int
 from companion.diagrams._draw import (
     FONTSIZE,
     HIGHLIGHTS,
+    Outline,
     Shape,
+    Stroke,
     canvas,
     connect,
     legend_below,
@@ -30,20 +33,12 @@ _Y0 = 0.75
 _BOLD = 2.4
 
 
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
+def _check_int(name: str, value: object, low: int, high: int) -> int:
     """``value`` if it is an int in ``[low, high]``; otherwise a TypeError/ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
-    if value < low or (high is not None and value > high):
-        expected = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name}: expected an int {expected}, got {value}")
-    return value
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
-    return value
+    number = check_int(value, name)
+    if not low <= number <= high:
+        raise ValueError(f"{name}: expected an int in {low}..{high}, got {value}")
+    return number
 
 
 def _draw_folded(ax: Axes, cx: float) -> None:
@@ -54,11 +49,11 @@ def _draw_folded(ax: Axes, cx: float) -> None:
     connect(ax, x, h, label="$W_{xh}$", label_offset=(-0.38, 0))
     connect(ax, h, y, label="$W_{hy}$", label_offset=(-0.38, 0))
     # the loop leaves h_t on its upper right and comes back on its lower right
-    r, (hx, hy) = h.radius, h.center
+    hx, hy = h.center
     connect(
         ax,
-        point((hx + 0.6 * r, hy + 0.8 * r)),
-        point((hx + 0.6 * r, hy - 0.8 * r)),
+        point(h.boundary_towards((hx + 0.6, hy + 0.8))),
+        point(h.boundary_towards((hx + 0.6, hy - 0.8))),
         rad=-2.2,
         label="$W_{hh}$",
         label_offset=(1.0, 0),
@@ -86,12 +81,12 @@ def draw_unrolled(
     Raises ``TypeError``/``ValueError`` naming the argument for a ``steps`` that is not an
     int >= 1, or a ``two_paths_at`` outside ``1..steps-1`` (step ``steps`` has no next step).
     """
-    _check_int("steps", steps, 1)
+    check_positive_int(steps, "steps")
     if two_paths_at is not None:
         if steps < 2:
             raise ValueError(f"two_paths_at: needs steps >= 2 (a next step), got steps={steps}")
         _check_int("two_paths_at", two_paths_at, 1, steps - 1)
-    _check_bool("folded", folded)
+    check_bool(folded, "folded")
 
     losses = two_paths_at is not None
     left = 2.75 if folded else 0.0  # where the unrolled half starts
@@ -103,7 +98,7 @@ def draw_unrolled(
     if folded:
         _draw_folded(ax, 0.45)
 
-    def style(path: int | None) -> dict:
+    def style(path: int | None) -> Stroke:
         if path is None:
             return {}
         return {"color": HIGHLIGHTS[path], "linewidth": _BOLD}
@@ -116,14 +111,16 @@ def draw_unrolled(
             return 0 if output_side else 1
         return 1
 
-    def outline(path: int | None) -> dict:
+    def outline(path: int | None) -> Outline:
         return {} if path is None else {"edgecolor": HIGHLIGHTS[path], "linewidth": _BOLD}
 
     previous = node(ax, (x0, rows["h"]), "$h_0$", kind="given")
     for t in range(1, steps + 1):
         cx = x0 + _DX * t
         up = path_of(t, output_side=True)
-        h_edge = {"linewidth": _BOLD} if t == two_paths_at else outline(path_of(t - 1, False))
+        h_edge: Outline = (
+            {"linewidth": _BOLD} if t == two_paths_at else outline(path_of(t - 1, False))
+        )
         x = node(ax, (cx, rows["x"]), f"$x_{{{t}}}$", kind="x")
         h = node(ax, (cx, rows["h"]), f"$h_{{{t}}}$", kind="h", **h_edge)
         y = node(ax, (cx, rows["y"]), f"$y_{{{t}}}$", kind="y", **outline(up))
@@ -143,7 +140,7 @@ def draw_unrolled(
         previous = h
     time_arrow(ax, x0 + _DX - 0.4, width - 0.05, 0.1)
 
-    if losses:
+    if two_paths_at is not None:
         t, n = two_paths_at, two_paths_at + 1
         legend_below(
             ax,
@@ -181,15 +178,17 @@ def draw_stacked(
     Raises ``TypeError``/``ValueError`` naming the argument for ``num_layers`` or ``steps``
     that are not ints >= 1, or a ``dropout`` that is not a bool.
     """
-    _check_int("num_layers", num_layers, 1)
-    _check_int("steps", steps, 1)
-    _check_bool("dropout", dropout)
+    check_positive_int(num_layers, "num_layers")
+    check_positive_int(steps, "steps")
+    check_bool(dropout, "dropout")
 
     x0 = 0.5
     width = x0 + _DX * steps + 1.55  # room for the layer names at the right
     height = _Y0 + _DY * (num_layers + 1) + 0.45
     ax = canvas(width, height, ax=ax)
-    vertical = {"color": HIGHLIGHTS[0], "linestyle": "--", "linewidth": 1.8} if dropout else {}
+    vertical: Stroke = (
+        {"color": HIGHLIGHTS[0], "linestyle": "--", "linewidth": 1.8} if dropout else {}
+    )
 
     below: list[Shape] = [
         node(ax, (x0 + _DX * t, _Y0), f"$x_{{{t}}}$", kind="x") for t in range(1, steps + 1)
@@ -259,7 +258,7 @@ def draw_bidirectional(
     Raises ``TypeError``/``ValueError`` naming the argument for a ``steps`` that is not an
     int >= 1, or a ``sees_from`` outside ``1..steps``.
     """
-    _check_int("steps", steps, 1)
+    check_positive_int(steps, "steps")
     if sees_from is not None:
         _check_int("sees_from", sees_from, 1, steps)
 
@@ -270,15 +269,15 @@ def draw_bidirectional(
     highlight = sees_from is not None
 
     def forward_used(t: int) -> bool:
-        return highlight and t <= sees_from
+        return sees_from is not None and t <= sees_from
 
     def backward_used(t: int) -> bool:
-        return highlight and t >= sees_from
+        return sees_from is not None and t >= sees_from
 
-    def style(used: bool, colour: str) -> dict:
+    def style(used: bool, colour: str) -> Stroke:
         return {"color": colour, "linewidth": _BOLD} if used else {}
 
-    def outline(used: bool, colour: str) -> dict:
+    def outline(used: bool, colour: str) -> Outline:
         return {"edgecolor": colour, "linewidth": _BOLD} if used else {}
 
     red, blue = HIGHLIGHTS

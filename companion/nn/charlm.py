@@ -20,9 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from companion._validate import (
+    check_int,
+    check_positive_int,
+    check_positive_number,
+    check_probability,
+)
 from companion.data.text import CharVocab
 from companion.nn.backend import recurrent_layer
-from companion.scratch._validate import check_positive_int
 from companion.scratch.charlm import StreamBatcher
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
@@ -50,7 +55,8 @@ def check_ids_tensor(x: object, name: str, shape: str, ndim: int, vocab_size: in
 def detach_state(state: State) -> State:
     """The state with its history cut off: gradients stop here (truncated BPTT)."""
     if isinstance(state, tuple):
-        return tuple(part.detach() for part in state)
+        h, c = state
+        return h.detach(), c.detach()
     return state.detach()
 
 
@@ -61,8 +67,8 @@ class CharLM(nn.Module):
         vocab_size: ``V``, the number of distinct characters.
         embedding_dim: ``E``, size of each character's learnt vector.
         hidden_size: ``H``, hidden units per layer.
-        num_layers: stacked recurrent layers.
         cell: ``"lstm"``, ``"gru"`` or ``"rnn"`` (tanh).
+        num_layers: stacked recurrent layers.
         dropout: probability of zeroing an entry of the embeddings, of the last layer's
             hidden states before the read-out, and (with ``num_layers > 1``) between layers.
         backend: ``"torch"`` (``torch.nn.LSTM`` etc., cuDNN on a GPU) or ``"companion"``
@@ -82,8 +88,9 @@ class CharLM(nn.Module):
         vocab_size: int,
         embedding_dim: int,
         hidden_size: int,
-        num_layers: int = 1,
+        *,
         cell: str = "lstm",
+        num_layers: int = 1,
         dropout: float = 0.0,
         backend: str = "torch",
     ) -> None:
@@ -92,8 +99,7 @@ class CharLM(nn.Module):
         check_positive_int(embedding_dim, "embedding_dim")
         check_positive_int(hidden_size, "hidden_size")
         check_positive_int(num_layers, "num_layers")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout", allow_one=False)
         self.cell = cell
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         self.rnn = recurrent_layer(cell, backend)(
@@ -140,10 +146,8 @@ class CharLM(nn.Module):
             )
         if not isinstance(prime, str) or not prime:
             raise ValueError(f"prime: expected a non-empty str, got {prime!r}")
-        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            raise ValueError(f"length: expected a non-negative int, got {length!r}")
-        if not temperature > 0:
-            raise ValueError(f"temperature: expected a positive number, got {temperature}")
+        check_int(length, "length", minimum=0)
+        check_positive_number(temperature, "temperature")
         if top_k is not None and not 1 <= check_positive_int(top_k, "top_k") <= self.vocab_size:
             raise ValueError(
                 f"top_k: expected None or an int in [1, {self.vocab_size}], got {top_k}"

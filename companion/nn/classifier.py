@@ -20,9 +20,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from companion._validate import check_positive_int, check_probability
 from companion.nn.backend import recurrent_layer
 from companion.nn.charlm import check_ids_tensor
-from companion.scratch._validate import check_positive_int
 
 
 def gather_steps(outputs: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
@@ -61,6 +61,7 @@ class SequenceClassifier(nn.Module):
         embedding_dim: int,
         hidden_size: int,
         num_classes: int,
+        *,
         cell: str = "gru",
         num_layers: int = 1,
         bidirectional: bool = False,
@@ -75,8 +76,7 @@ class SequenceClassifier(nn.Module):
         if check_positive_int(num_classes, "num_classes") < 2:
             raise ValueError(f"num_classes: expected at least 2, got {num_classes}")
         self.num_layers = check_positive_int(num_layers, "num_layers")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout", allow_one=False)
         if not isinstance(padding_idx, int) or not 0 <= padding_idx < vocab_size:
             raise ValueError(
                 f"padding_idx: expected an int in [0, {vocab_size}), got {padding_idx!r}"

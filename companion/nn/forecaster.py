@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from companion._validate import check_positive_int, check_probability
 from companion.history import History
 from companion.nn.backend import recurrent_layer
 from companion.seeding import seed_everything
@@ -56,10 +57,8 @@ class Forecaster(nn.Module):
             ("horizon", horizon),
             ("num_layers", num_layers),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive int, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout: expected a value in [0, 1), got {dropout}")
+            check_positive_int(value, name)
+        check_probability(dropout, "dropout", allow_one=False)
         if dropout > 0.0 and num_layers == 1:
             raise ValueError("dropout: acts between stacked layers; it needs num_layers >= 2")
         self.input_size, self.horizon, self.cell = input_size, horizon, cell

@@ -15,6 +15,8 @@ A removed gate keeps its block of weights, so parameter names and shapes stay th
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -32,7 +34,7 @@ class LSTMVariant(LSTM):
     Taught in the book's section 6.2, book/06-future/02-long-memory.md.
     """
 
-    def __init__(self, *args, variant: str = "full", **kwargs) -> None:
+    def __init__(self, *args: Any, variant: str = "full", **kwargs: Any) -> None:
         if variant not in LSTM_VARIANTS:
             raise ValueError(
                 f"variant: expected one of {', '.join(LSTM_VARIANTS)}, got {variant!r}"

@@ -27,6 +27,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from companion._validate import check_positive_int
 from companion.nn.scan import linear_recurrence_loop, linear_recurrence_scan
 
 MODES = ("scan", "loop")
@@ -71,8 +72,7 @@ class MinGRU(nn.Module):
             ("hidden_size", hidden_size),
             ("num_layers", num_layers),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{arg}: expected a positive int, got {value!r}")
+            check_positive_int(value, arg)
         if batch_first is not True:
             raise ValueError(f"batch_first: MinGRU is batch-first only, got {batch_first!r}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers

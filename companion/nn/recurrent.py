@@ -61,13 +61,16 @@ What is not supported:
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
+
+from companion._validate import check_bool, check_int, check_probability
 
 State = tuple[Tensor, ...]  # (h,) for the RNN and the GRU, (h, c) for the LSTM
 
@@ -88,25 +91,13 @@ class ArgumentTypeError(TypeError, ValueError):
     """
 
 
-def _check_bool(name: str, value: object) -> bool:
-    """``value`` if it is a bool; a string or a number is refused, not converted."""
-    if not isinstance(value, bool):
-        raise ArgumentTypeError(
-            f"{name}: expected a bool (True or False), got {value!r} of type {type(value).__name__}"
-        )
-    return value
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """``value`` if it is an int (not a bool) of at least ``minimum``."""
-    expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentTypeError(
-            f"{name}: expected {expected}, got {value!r} of type {type(value).__name__}"
-        )
-    if value < minimum:
-        raise ValueError(f"{name}: expected {expected}, got {value!r}")
-    return value
+def _argument(check: Callable[..., Any], value: object, name: str, **limits: Any) -> Any:
+    """``check(value, name, **limits)`` (from ``companion._validate``), whose TypeError is
+    raised as an :class:`ArgumentTypeError`."""
+    try:
+        return check(value, name, **limits)
+    except TypeError as error:
+        raise ArgumentTypeError(str(error)) from None
 
 
 class RecurrentBase(nn.Module):
@@ -147,25 +138,21 @@ class RecurrentBase(nn.Module):
                 f"companion.nn.{type(self).__name__} has no projection, got proj_size="
                 f"{proj_size!r}"
             )
-        self.input_size = _check_int("input_size", input_size, 1)
-        self.hidden_size = _check_int("hidden_size", hidden_size, 1)
-        self.num_layers = _check_int("num_layers", num_layers, 1)
-        self.bias = _check_bool("bias", bias)
-        self.batch_first = _check_bool("batch_first", batch_first)
-        self.bidirectional = _check_bool("bidirectional", bidirectional)
-        self.proj_size = _check_int("proj_size", 0 if proj_size is None else proj_size, 0)
+        self.input_size = _argument(check_int, input_size, "input_size", minimum=1)
+        self.hidden_size = _argument(check_int, hidden_size, "hidden_size", minimum=1)
+        self.num_layers = _argument(check_int, num_layers, "num_layers", minimum=1)
+        self.bias = _argument(check_bool, bias, "bias")
+        self.batch_first = _argument(check_bool, batch_first, "batch_first")
+        self.bidirectional = _argument(check_bool, bidirectional, "bidirectional")
+        self.proj_size = _argument(
+            check_int, 0 if proj_size is None else proj_size, "proj_size", minimum=0
+        )
         if self.proj_size >= hidden_size:
             raise ValueError(
                 "proj_size has to be smaller than hidden_size: expected an int in "
                 f"[0, {hidden_size}), got {self.proj_size}"
             )
-        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
-            raise ArgumentTypeError(
-                f"dropout: expected a number in [0, 1], got {dropout!r} of type "
-                f"{type(dropout).__name__}"
-            )
-        if not 0 <= dropout <= 1:
-            raise ValueError(f"dropout: expected a number in [0, 1], got {dropout!r}")
+        _argument(check_probability, dropout, "dropout")
         if dropout > 0 and num_layers == 1:
             warnings.warn(  # as torch.nn does: dropout acts between layers only
                 f"dropout={dropout} has no effect with num_layers=1: it is applied to the "
@@ -176,7 +163,6 @@ class RecurrentBase(nn.Module):
 
         # Registered in torch's order, so that parameters() lists them as torch.nn does:
         # layer by layer, the forward direction before the backward one ("_reverse").
-        factory = {"device": device, "dtype": dtype}
         rows = self.gate_count * hidden_size
         h_size = self._state_size("h")
         self._flat_weights_names: list[str] = []
@@ -184,7 +170,7 @@ class RecurrentBase(nn.Module):
         for k in range(num_layers):
             layer_input = input_size if k == 0 else h_size * self.num_directions
             for suffix in ("", "_reverse")[: self.num_directions]:
-                shapes = {
+                shapes: dict[str, tuple[int, ...]] = {
                     f"weight_ih_l{k}{suffix}": (rows, layer_input),
                     f"weight_hh_l{k}{suffix}": (rows, h_size),
                 }
@@ -193,7 +179,8 @@ class RecurrentBase(nn.Module):
                 if self.proj_size:
                     shapes[f"weight_hr_l{k}{suffix}"] = (self.proj_size, hidden_size)
                 for param_name, shape in shapes.items():
-                    self.register_parameter(param_name, nn.Parameter(torch.empty(shape, **factory)))
+                    weight = torch.empty(shape, device=device, dtype=dtype)
+                    self.register_parameter(param_name, nn.Parameter(weight))
                 self._flat_weights_names.extend(shapes)
                 self._all_weights.append(list(shapes))
         self.reset_parameters()
@@ -278,8 +265,7 @@ class RecurrentBase(nn.Module):
                 empty sequences.
             TypeError: ``input`` or ``hx`` of the wrong type.
         """
-        packed = isinstance(input, PackedSequence)
-        if packed:
+        if isinstance(input, PackedSequence):
             data, sizes = input.data, input.batch_sizes
             self._check_features(data, "the data of the PackedSequence `input`", "(N, D)")
             batch_sizes = sizes.tolist()
@@ -292,7 +278,8 @@ class RecurrentBase(nn.Module):
             data, batch_sizes = x.reshape(steps * batch, self.input_size), [batch] * steps
 
         state = self._initial_state(hx, data, batch, batched)
-        if packed and input.sorted_indices is not None:  # hx comes in the caller's order
+        if isinstance(input, PackedSequence) and input.sorted_indices is not None:
+            # hx comes in the caller's order
             state = tuple(s.index_select(1, input.sorted_indices) for s in state)
 
         finals = []
@@ -302,15 +289,16 @@ class RecurrentBase(nn.Module):
             outputs = []
             for direction in range(self.num_directions):  # forward, then backward
                 index = k * self.num_directions + direction
-                output, final = self._layer(
+                layer_output, final = self._layer(
                     k, data, batch_sizes, tuple(s[index] for s in state), reverse=direction == 1
                 )
-                outputs.append(output)
+                outputs.append(layer_output)
                 finals.append(final)
             data = torch.cat(outputs, dim=1) if len(outputs) > 1 else outputs[0]
         last = tuple(torch.stack(layers) for layers in zip(*finals, strict=True))  # (L*D, B, H)
 
-        if packed:
+        output: Tensor | PackedSequence
+        if isinstance(input, PackedSequence):
             if input.unsorted_indices is not None:
                 last = tuple(s.index_select(1, input.unsorted_indices) for s in last)
             output = PackedSequence(data, sizes, input.sorted_indices, input.unsorted_indices)
@@ -334,7 +322,7 @@ class RecurrentBase(nn.Module):
         time backwards, and each packed sequence starts at its own last step.
         """
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = self._weights(k, reverse)
-        if self.fold_hidden_bias and bias_ih is not None:
+        if self.fold_hidden_bias and bias_ih is not None and bias_hh is not None:
             bias_ih, bias_hh = bias_ih + bias_hh, None  # the cell only ever uses their sum
 
         # 1. The input projection of every time step: one (N, D_k) x (D_k, G*H) product.
@@ -409,7 +397,7 @@ class RecurrentBase(nn.Module):
 
     # --------------------------------------------------------------- validation
 
-    def _check_input(self, input: Tensor) -> tuple[Tensor, bool]:
+    def _check_input(self, input: object) -> tuple[Tensor, bool]:
         """``input`` as a 3-D tensor, time-first or batch-first, and whether it was batched."""
         if not isinstance(input, Tensor):
             raise TypeError(
@@ -456,12 +444,14 @@ class RecurrentBase(nn.Module):
             )
         parts = self._split_hx(hx)
         layer_names = "num_layers * 2" if self.bidirectional else "num_layers"
+        checked: list[Tensor] = []
         for state_name, part in zip(self.state_names, parts, strict=True):
             label = "hx" if len(parts) == 1 else f"hx ({state_name}_0)"
             if not isinstance(part, Tensor):
                 raise TypeError(f"{label}: expected a torch.Tensor, got {type(part).__name__}")
             size = self._state_size(state_name)
             size_name = "proj_size" if size != self.hidden_size else "H"
+            expected: tuple[int, ...]
             if batched:
                 expected, names = (layers, batch, size), f"({layer_names}, B, {size_name})"
             else:
@@ -476,10 +466,12 @@ class RecurrentBase(nn.Module):
                     f"{label}: expected a {data.dtype} tensor on {data.device} like the input, "
                     f"got {part.dtype} on {part.device}"
                 )
-        return parts if batched else tuple(part.unsqueeze(1) for part in parts)
+            checked.append(part if batched else part.unsqueeze(1))
+        return tuple(checked)
 
-    def _split_hx(self, hx: Tensor | State) -> State:
-        """``hx`` as a tuple, one tensor per state (RNN, GRU: a tensor; LSTM: a pair)."""
+    def _split_hx(self, hx: Tensor | State) -> tuple[object, ...]:
+        """``hx`` as a tuple, one part per state (RNN, GRU: a tensor; LSTM: a pair), each
+        still to be checked."""
         if len(self.state_names) == 1:
             return (hx,)
         if not isinstance(hx, (tuple, list)) or len(hx) != len(self.state_names):

@@ -27,27 +27,30 @@ Taught in the book's section 6.6, book/06-future/06-linear-recurrences.md.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import torch
 from torch import Tensor
+
+from companion._validate import check_positive_int
 
 METHODS = ("work-efficient", "hillis-steele")
 
 
+def _check_sequences(name: str, value: object) -> Tensor:
+    """``value`` if it is a non-empty floating-point or complex tensor (B, T, H)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor (B, T, H), got {type(value).__name__}")
+    if not (value.is_floating_point() or value.is_complex()):
+        raise TypeError(f"{name}: expected a floating-point or complex tensor, got {value.dtype}")
+    if value.ndim != 3 or 0 in value.shape:
+        raise ValueError(f"{name}: expected a non-empty tensor (B, T, H), got {tuple(value.shape)}")
+    return value
+
+
 def _check(a: object, b: object, h0: object) -> tuple[Tensor, Tensor, Tensor | None]:
     """``a``, ``b`` (and ``h0``) if they are tensors of matching shapes; else a clear error."""
-    for name, value in (("a", a), ("b", b)):
-        if not isinstance(value, Tensor):
-            raise TypeError(
-                f"{name}: expected a torch.Tensor (B, T, H), got {type(value).__name__}"
-            )
-        if not (value.is_floating_point() or value.is_complex()):
-            raise TypeError(
-                f"{name}: expected a floating-point or complex tensor, got {value.dtype}"
-            )
-        if value.ndim != 3 or 0 in value.shape:
-            raise ValueError(
-                f"{name}: expected a non-empty tensor (B, T, H), got {tuple(value.shape)}"
-            )
+    a, b = _check_sequences("a", a), _check_sequences("b", b)
     if a.shape != b.shape:
         raise ValueError(
             f"b: expected the shape of a, (B, T, H) = {tuple(a.shape)}, got {tuple(b.shape)} "
@@ -120,6 +123,12 @@ def _hillis_steele(a: Tensor, b: Tensor) -> Tensor:
     return b
 
 
+@overload
+def _work_efficient(a: Tensor, b: Tensor, need_a: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def _work_efficient(a: Tensor, b: Tensor, need_a: bool) -> tuple[Tensor | None, Tensor]: ...
+
+
 def _work_efficient(a: Tensor, b: Tensor, need_a: bool) -> tuple[Tensor | None, Tensor]:
     """Prefix compositions ``(A_t, h_t)`` of every step, by recursive pairing.
 
@@ -159,8 +168,7 @@ def scan_rounds(steps: int, method: str = "work-efficient") -> int:
     ``"loop"``: ``steps``; ``"hillis-steele"``: ``ceil(log2 steps)``; ``"work-efficient"``:
     two rounds (pairing, then filling in) per halving, ``2 floor(log2 steps)``.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected a positive int, got {steps!r}")
+    check_positive_int(steps, "steps")
     if method == "loop":
         return steps
     if method == "hillis-steele":

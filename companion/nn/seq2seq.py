@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from companion._validate import check_bool, check_int, check_positive_int, check_probability
 from companion.nn.backend import recurrent_layer
 
 
@@ -126,8 +127,7 @@ class BeamTree:
 
     def path(self, index: int) -> list[int]:
         """The indices of the nodes from the root to node ``index``, both included."""
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"index: expected an int, got {type(index).__name__}")
+        check_int(index, "index")
         if not 0 <= index < len(self.nodes):
             raise ValueError(f"index: expected a node index in [0, {len(self.nodes)}), got {index}")
         path = [index]
@@ -140,10 +140,10 @@ class _TreeRecorder:
     """Builds one :class:`BeamTree` per source while :meth:`Seq2Seq.beam_search` runs."""
 
     def __init__(self, batch_size: int, beam_size: int, sos_id: int) -> None:
-        # per source, the fields of its nodes as lists [step, token, score, parent, kept]
-        self.nodes = [[[0, sos_id, 0.0, -1, True]] for _ in range(batch_size)]
-        # the node each beam ends at; None for a beam that is not live yet
-        self.beam_node = [[0] + [None] * (beam_size - 1) for _ in range(batch_size)]
+        # per source, its nodes so far, the root first
+        self.nodes = [[BeamNode(0, sos_id, 0.0, -1, True)] for _ in range(batch_size)]
+        # the node each beam ends at; -1 for a beam that is not live yet
+        self.beam_node = [[0] + [-1] * (beam_size - 1) for _ in range(batch_size)]
 
     def record(
         self,
@@ -161,40 +161,35 @@ class _TreeRecorder:
         """
         k = candidates.shape[1]
         top_scores, top_tokens = (t.tolist() for t in candidates.topk(k, dim=-1))
-        finished, parent, token = finished.tolist(), parent.tolist(), token.tolist()
+        ended, parents, tokens = finished.tolist(), parent.tolist(), token.tolist()
         for b, nodes in enumerate(self.nodes):
-            if all(finished[b]):
+            if all(ended[b]):
                 continue  # every beam has ended: nothing new to record
             beams, children = self.beam_node[b], {}
             for i, node in enumerate(beams):
-                if node is None or finished[b][i]:
+                if node < 0 or ended[b][i]:
                     continue
                 for score, tok in zip(top_scores[b][i], top_tokens[b][i], strict=True):
                     children[i, tok] = len(nodes)
-                    nodes.append([step, tok, score, node, False])
+                    nodes.append(BeamNode(step, tok, score, node, False))
             new_beams = []
-            for i, tok in zip(parent[b], token[b], strict=True):
+            for i, tok in zip(parents[b], tokens[b], strict=True):
                 node = beams[i]
-                if node is not None and not finished[b][i]:
+                if node >= 0 and not ended[b][i]:
                     if (i, tok) not in children:  # a tie that the two top-k broke differently
                         children[i, tok] = len(nodes)
-                        nodes.append([step, tok, candidates[b, i, tok].item(), node, False])
+                        nodes.append(BeamNode(step, tok, candidates[b, i, tok].item(), node, False))
                     node = children[i, tok]
-                    nodes[node][4] = True
+                    nodes[node] = nodes[node]._replace(kept=True)
                 new_beams.append(node)  # a finished beam carries on at its last node
             self.beam_node[b] = new_beams
 
     def trees(self) -> list[BeamTree]:
         """The trees; beam 0, the best, ends each returned output."""
         return [
-            BeamTree(tuple(BeamNode(*fields) for fields in nodes), beams[0])
+            BeamTree(tuple(nodes), beams[0])
             for nodes, beams in zip(self.nodes, self.beam_node, strict=True)
         ]
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
 
 
 class Seq2Seq(nn.Module):
@@ -213,8 +208,8 @@ class Seq2Seq(nn.Module):
         attention_size: ``A``; ``None`` means ``H``.
         bidirectional: read the source in both directions (then ``K = 2H``).
         dropout: dropout on the embeddings and before the output layer.
-        backend: ``"torch"`` for ``torch.nn.GRU``, ``"companion"`` for ``companion.nn.GRU``.
         pad_id, sos_id, eos_id: the ids of ``<pad>``, ``<sos>`` and ``<eos>``.
+        backend: ``"torch"`` for ``torch.nn.GRU``, ``"companion"`` for ``companion.nn.GRU``.
 
     Taught in the book's section 5.11, book/05-code/11-translation.md.
     """
@@ -223,16 +218,16 @@ class Seq2Seq(nn.Module):
         self,
         src_vocab_size: int,
         tgt_vocab_size: int,
-        *,
         embedding_dim: int = 32,
         hidden_size: int = 64,
         attention_size: int | None = None,
+        *,
         bidirectional: bool = True,
         dropout: float = 0.0,
-        backend: str = "torch",
         pad_id: int = 0,
         sos_id: int = 1,
         eos_id: int = 2,
+        backend: str = "torch",
     ) -> None:
         super().__init__()
         attention_size = hidden_size if attention_size is None else attention_size
@@ -243,9 +238,8 @@ class Seq2Seq(nn.Module):
             ("hidden_size", hidden_size),
             ("attention_size", attention_size),
         ):
-            _check_int(name, value, 1)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout: expected a value in [0, 1), got {dropout}")
+            check_positive_int(value, name)
+        check_probability(dropout, "dropout", allow_one=False)
         for name, value in (("pad_id", pad_id), ("sos_id", sos_id), ("eos_id", eos_id)):
             if not 0 <= value < tgt_vocab_size:
                 raise ValueError(f"{name}: expected an id in [0, {tgt_vocab_size}), got {value}")
@@ -402,7 +396,7 @@ class Seq2Seq(nn.Module):
             ``eos_id`` (if produced within ``max_len``) followed by ``pad_id``; ``attention``
             (B, L, S), zero after a row's ``<eos>``. ``L <= max_len`` is the longest output.
         """
-        _check_int("max_len", max_len, 1)
+        check_positive_int(max_len, "max_len")
         memory, state = self.encode(src, src_lengths)
         token = torch.full((src.shape[0],), self.sos_id, dtype=torch.long, device=src.device)
         finished = torch.zeros_like(token, dtype=torch.bool)
@@ -441,10 +435,9 @@ class Seq2Seq(nn.Module):
             :meth:`greedy_decode`; with ``return_tree=True``, ``(tokens, attention, trees)``
             with one :class:`BeamTree` per source, the partial outputs the search scored.
         """
-        if not isinstance(return_tree, bool):
-            raise TypeError(f"return_tree: expected a bool, got {type(return_tree).__name__}")
-        _check_int("beam_size", beam_size, 1)
-        _check_int("max_len", max_len, 1)
+        check_bool(return_tree, "return_tree")
+        check_positive_int(beam_size, "beam_size")
+        check_positive_int(max_len, "max_len")
         V = self.output.out_features
         if beam_size > V:
             raise ValueError(f"beam_size: at most the vocabulary size {V}, got {beam_size}")

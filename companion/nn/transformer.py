@@ -18,8 +18,8 @@ import math
 import torch
 from torch import nn
 
+from companion._validate import check_positive_int, check_probability
 from companion.nn.charlm import check_ids_tensor
-from companion.scratch._validate import check_positive_int
 
 
 def scaled_dot_product_attention(
@@ -127,6 +127,8 @@ class TransformerClassifier(nn.Module):
     Taught in the book's section 6.5, book/06-future/05-transformers.md.
     """
 
+    positions: torch.Tensor  # (max_len, D), a buffer registered in __init__
+
     def __init__(
         self,
         vocab_size: int,
@@ -135,6 +137,7 @@ class TransformerClassifier(nn.Module):
         num_layers: int,
         dim_feedforward: int,
         num_classes: int,
+        *,
         dropout: float = 0.1,
         padding_idx: int = 0,
         max_len: int = 512,
@@ -152,8 +155,7 @@ class TransformerClassifier(nn.Module):
         check_positive_int(dim_feedforward, "dim_feedforward")
         if check_positive_int(num_classes, "num_classes") < 2:
             raise ValueError(f"num_classes: expected at least 2, got {num_classes}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout}")
+        check_probability(dropout, "dropout", allow_one=False)
         if not isinstance(padding_idx, int) or not 0 <= padding_idx < vocab_size:
             raise ValueError(
                 f"padding_idx: expected an int in [0, {vocab_size}), got {padding_idx!r}"

@@ -14,9 +14,16 @@ from collections.abc import Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
+from companion._validate import (
+    as_array,
+    check_ids,
+    check_int,
+    check_positive_int,
+    check_positive_number,
+    shape_error,
+)
 from companion.data.text import CharVocab
 from companion.history import History
-from companion.scratch._validate import as_array, check_ids, check_positive_int, shape_error
 from companion.scratch.clip import clip_grad_norm, grad_norm
 from companion.scratch.init import Seed, as_generator
 from companion.scratch.losses import log_softmax, softmax
@@ -102,7 +109,7 @@ def train_char_lm(
     train_ids: np.ndarray,
     *,
     optimizer: Optimizer,
-    num_steps: int,
+    max_steps: int,
     batch_size: int = 32,
     seq_len: int = 64,
     clip: float | None = 5.0,
@@ -121,7 +128,7 @@ def train_char_lm(
         rnn: the model; ``rnn.params`` are updated in place.
         train_ids: ``(N,)`` ids of the training text.
         optimizer: e.g. ``Adam(lr=3e-3)``.
-        num_steps: number of optimiser steps (passes over the data repeat as needed).
+        max_steps: number of optimiser steps (passes over the data repeat as needed).
         batch_size: ``B``, parallel streams.
         seq_len: ``T``, time steps per window (how far gradients flow back).
         clip: maximum global gradient norm; ``None`` for no clipping.
@@ -140,7 +147,7 @@ def train_char_lm(
 
     Taught in the book's section 4.5, book/04-training/05-truncated-bptt.md.
     """
-    num_steps = check_positive_int(num_steps, "num_steps")
+    max_steps = check_positive_int(max_steps, "max_steps")
     if eval_every is not None:
         eval_every = check_positive_int(eval_every, "eval_every")
     if val_ids is not None:
@@ -149,8 +156,8 @@ def train_char_lm(
     history = History()
     h = None
     windows = _windows_forever(batches)
-    with tqdm(total=num_steps, disable=not progress, desc="training", unit="step") as bar:
-        for step in range(1, num_steps + 1):
+    with tqdm(total=max_steps, disable=not progress, desc="training", unit="step") as bar:
+        for step in range(1, max_steps + 1):
             x, y, first = next(windows)
             loss, grads, h = rnn.loss_and_grads(x, y, None if first else h)
             norm = grad_norm(grads) if clip is None else clip_grad_norm(grads, clip)
@@ -163,7 +170,7 @@ def train_char_lm(
             optimizer.step(rnn.params, grads)
             history.log(step, train_loss=loss, grad_norm=norm)
             if val_ids is not None and (
-                step == num_steps or (eval_every is not None and step % eval_every == 0)
+                step == max_steps or (eval_every is not None and step % eval_every == 0)
             ):
                 bpc = evaluate_bpc(rnn, val_ids)
                 history.log(step, val_loss=bpc * math.log(2), val_bpc=bpc)
@@ -210,10 +217,8 @@ def sample(
     ids = vocab.encode(prime)
     if len(ids) == 0:
         raise ValueError("prime: expected at least one character, got ''")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
-        raise ValueError(f"length: expected a non-negative int, got {length!r}")
-    if not temperature > 0:
-        raise ValueError(f"temperature: expected a positive number, got {temperature}")
+    check_int(length, "length", minimum=0)
+    check_positive_number(temperature, "temperature")
     if top_k is not None and not 1 <= check_positive_int(top_k, "top_k") <= vocab.size:
         raise ValueError(f"top_k: expected None or an int in [1, {vocab.size}], got {top_k}")
     rng = as_generator(seed)

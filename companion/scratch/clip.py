@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from companion._validate import check_positive_number
+
 Params = dict[str, np.ndarray]
 
 
@@ -27,10 +29,7 @@ def clip_grad_norm(grads: Params, max_norm: float) -> float:
 
     Taught in the book's section 4.4, book/04-training/04-clipping.md.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)):
-        raise TypeError(f"max_norm: expected a positive number, got {type(max_norm).__name__}")
-    if not max_norm > 0:
-        raise ValueError(f"max_norm: expected a positive number, got {max_norm}")
+    check_positive_number(max_norm, "max_norm")
     total = grad_norm(grads)
     scale = min(1.0, max_norm / (total + 1e-6)) if math.isfinite(total) else math.nan
     if scale != 1.0:

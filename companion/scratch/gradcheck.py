@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from companion._validate import check_positive_int
 from companion.scratch.init import Seed, as_generator
 
 Params = dict[str, np.ndarray]
@@ -96,8 +97,8 @@ def gradcheck(
                 f"params[{name!r}]: gradcheck needs float64 arrays (float32 rounding swamps "
                 f"the finite differences), got {getattr(param, 'dtype', type(param).__name__)}"
             )
-    if max_entries is not None and max_entries < 1:
-        raise ValueError(f"max_entries: expected None or a positive int, got {max_entries}")
+    if max_entries is not None:
+        check_positive_int(max_entries, "max_entries")
     rng = as_generator(seed)
     _, grads = f()
     if set(grads) != set(params):

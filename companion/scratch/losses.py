@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.scratch._validate import as_array, check_ids, shape_error
+from companion._validate import as_array, check_ids, shape_error
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

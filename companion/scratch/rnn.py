@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import DTypeLike
 
-from companion.scratch._validate import (
+from companion._validate import (
     as_array,
     check_finite,
     check_ids,

@@ -134,7 +134,7 @@ def test_target_never_asks_for_a_weekday_the_source_lacks():
         ({"formats": ("MMMM y",)}, ValueError, "has no day"),
         ({"formats": ()}, TypeError, "formats"),
         ({"n": 0}, ValueError, "n: expected a positive int"),
-        ({"n": 1.5}, TypeError, "n: expected an int"),
+        ({"n": 1.5}, TypeError, "n: expected a positive int, got 1.5 of type float"),
         ({"split": "validation"}, ValueError, "split"),
         ({"start": dt.date(2001, 1, 1), "end": dt.date(2000, 1, 1)}, ValueError, "start <= end"),
         ({"n": 400, "end": dt.date(1950, 12, 31)}, ValueError, "only 365 distinct dates"),

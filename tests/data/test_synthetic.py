@@ -131,18 +131,26 @@ def test_memoryless_model_scores_the_baseline():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: adding_problem(0, 10), ValueError, "batch_size: expected an int >= 1, got 0"),
+        (lambda: adding_problem(0, 10), ValueError, "batch_size: expected a positive int, got 0"),
         (lambda: adding_problem(2, 1), ValueError, "seq_len: expected an int >= 2, got 1"),
-        (lambda: adding_problem(2.0, 10), TypeError, "batch_size: expected an int"),
+        (
+            lambda: adding_problem(2.0, 10),
+            TypeError,
+            "batch_size: expected a positive int, got 2.0 of type float",
+        ),
         (lambda: adding_problem(2, True), TypeError, "seq_len: expected an int"),
         (lambda: adding_problem(2, 10, dtype=np.int32), ValueError, "dtype: expected a float"),
         (lambda: adding_problem(2, 10, seed=-1), ValueError, "seed: expected a non-negative"),
         (lambda: adding_problem(2, 10, seed="0"), TypeError, "seed: expected an int"),
-        (lambda: copy_task(2, 0), ValueError, "delay: expected an int >= 1, got 0"),
-        (lambda: copy_task(2, 5, n_symbols=0), ValueError, "n_symbols: expected an int >= 1"),
-        (lambda: copy_task(2, 5, copy_length=0), ValueError, "copy_length: expected an int >= 1"),
-        (lambda: copy_baseline_cross_entropy(0), ValueError, "delay: expected an int >= 1"),
-        (lambda: copy_vocab_size(0), ValueError, "n_symbols: expected an int >= 1"),
+        (lambda: copy_task(2, 0), ValueError, "delay: expected a positive int, got 0"),
+        (lambda: copy_task(2, 5, n_symbols=0), ValueError, "n_symbols: expected a positive int"),
+        (
+            lambda: copy_task(2, 5, copy_length=0),
+            ValueError,
+            "copy_length: expected a positive int",
+        ),
+        (lambda: copy_baseline_cross_entropy(0), ValueError, "delay: expected a positive int"),
+        (lambda: copy_vocab_size(0), ValueError, "n_symbols: expected a positive int"),
     ],
 )
 def test_bad_arguments_are_named(call, error, match):

@@ -55,7 +55,7 @@ def test_train_val_split_holds_out_the_end():
     assert train + val == text and len(val) == 10 and val == text[-10:]
     ids_train, ids_val = train_val_split(np.arange(50), val_fraction=0.2)
     assert ids_val.tolist() == list(range(40, 50))
-    message = "val_fraction: expected a value in (0, 1), got 1.0"
+    message = "val_fraction: expected a number in (0, 1), got 1.0"
     with pytest.raises(ValueError, match=re.escape(message)):
         train_val_split(text, 1.0)
     with pytest.raises(ValueError, match="text: too short"):

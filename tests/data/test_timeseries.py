@@ -133,7 +133,7 @@ def test_make_windows_every_target_follows_its_input(n, input_length, horizon):
         (np.zeros((5, 2)), 2, 1, ValueError, r"series: expected shape \(N,\)"),
         (np.zeros(5), 0, 1, ValueError, "input_length: expected a positive int"),
         (np.zeros(5), 2, 0, ValueError, "horizon: expected a positive int"),
-        (np.zeros(5), 2.0, 1, TypeError, "input_length: expected an int"),
+        (np.zeros(5), 2.0, 1, TypeError, "input_length: expected a positive int"),
     ],
 )
 def test_make_windows_rejects_bad_input(series, input_length, horizon, error, message):

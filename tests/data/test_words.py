@@ -51,7 +51,7 @@ def test_vocab_breaks_ties_alphabetically():
     [
         ({"tokens": "a b"}, TypeError, "tokens: expected a sequence of str tokens, got str"),
         ({"tokens": ["a", ""]}, TypeError, "expected non-empty str tokens, got '' at index 1"),
-        ({"tokens": ["a"], "min_count": 0}, ValueError, "min_count: expected an int >= 1"),
+        ({"tokens": ["a"], "min_count": 0}, ValueError, "min_count: expected a positive int"),
         ({"tokens": ["<unk>"]}, ValueError, "unk: '<unk>' occurs as a token"),
     ],
 )

@@ -144,9 +144,17 @@ def test_sees_from_highlights_what_the_output_depends_on():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: draw_unrolled(0), ValueError, "steps: expected an int >= 1, got 0"),
-        (lambda: draw_unrolled(2.0), TypeError, "steps: expected an int, got float"),
-        (lambda: draw_unrolled(True), TypeError, "steps: expected an int, got bool"),
+        (lambda: draw_unrolled(0), ValueError, "steps: expected a positive int, got 0"),
+        (
+            lambda: draw_unrolled(2.0),
+            TypeError,
+            "steps: expected a positive int, got 2.0 of type float",
+        ),
+        (
+            lambda: draw_unrolled(True),
+            TypeError,
+            "steps: expected a positive int, got True of type bool",
+        ),
         (
             lambda: draw_unrolled(4, two_paths_at=4),
             ValueError,
@@ -158,11 +166,23 @@ def test_sees_from_highlights_what_the_output_depends_on():
             "two_paths_at: expected an int in 1..3, got 0",
         ),
         (lambda: draw_unrolled(1, two_paths_at=1), ValueError, "two_paths_at: needs steps >= 2"),
-        (lambda: draw_unrolled(4, folded=1), TypeError, "folded: expected True or False"),
-        (lambda: draw_stacked(0), ValueError, "num_layers: expected an int >= 1, got 0"),
-        (lambda: draw_stacked(2, -1), ValueError, "steps: expected an int >= 1, got -1"),
-        (lambda: draw_stacked(2, 3, dropout=0.5), TypeError, "dropout: expected True or False"),
-        (lambda: draw_bidirectional("4"), TypeError, "steps: expected an int, got str"),
+        (
+            lambda: draw_unrolled(4, folded=1),
+            TypeError,
+            "folded: expected a bool (True or False), got 1 of type int",
+        ),
+        (lambda: draw_stacked(0), ValueError, "num_layers: expected a positive int, got 0"),
+        (lambda: draw_stacked(2, -1), ValueError, "steps: expected a positive int, got -1"),
+        (
+            lambda: draw_stacked(2, 3, dropout=0.5),
+            TypeError,
+            "dropout: expected a bool (True or False), got 0.5 of type float",
+        ),
+        (
+            lambda: draw_bidirectional("4"),
+            TypeError,
+            "steps: expected a positive int, got '4' of type str",
+        ),
         (
             lambda: draw_bidirectional(3, sees_from=4),
             ValueError,

@@ -38,13 +38,25 @@ def test_forecast_depends_on_the_whole_window_but_not_on_other_examples():
         ({"cell": "transformer"}, "cell: expected one of rnn, lstm, gru"),
         ({"backend": "jax"}, "backend: expected one of torch, companion"),
         ({"hidden_size": 0}, "hidden_size: expected a positive int"),
-        ({"horizon": 2.0}, "horizon: expected a positive int"),
         ({"dropout": 0.2}, "needs num_layers >= 2"),
-        ({"dropout": 1.0, "num_layers": 2}, r"dropout: expected a value in \[0, 1\)"),
+        ({"dropout": 1.0, "num_layers": 2}, r"dropout: expected a number in \[0, 1\)"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
+        Forecaster(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon": 2.0}, "horizon: expected a positive int, got 2.0 of type float"),
+        ({"num_layers": True}, "num_layers: expected a positive int, got True of type bool"),
+        ({"dropout": "0.1"}, r"dropout: expected a number in \[0, 1\), got '0.1' of type str"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_type_errors(kwargs, message):
+    with pytest.raises(TypeError, match=message):
         Forecaster(**kwargs)
 
 

@@ -407,8 +407,12 @@ def test_dropout_with_one_layer_warns_as_torch_does():
         ("RNN", {"proj_size": 2}, "proj_size argument is only supported for LSTM.*got proj_size=2"),
         ("GRU", {"proj_size": 0}, "proj_size argument is only supported for LSTM.*GRU"),
         ("LSTM", {"proj_size": 4}, r"has to be smaller than hidden_size.*\[0, 4\), got 4"),
-        ("LSTM", {"proj_size": -1}, "proj_size: expected an int >= 0, got -1"),
-        ("LSTM", {"proj_size": 2.0}, "proj_size: expected an int >= 0, got 2.0 of type float"),
+        ("LSTM", {"proj_size": -1}, "proj_size: expected a non-negative int, got -1"),
+        (
+            "LSTM",
+            {"proj_size": 2.0},
+            "proj_size: expected a non-negative int, got 2.0 of type float",
+        ),
     ],
 )
 def test_constructor_misuse_raises_the_exception_type_torch_raises(kind, kwargs, match):

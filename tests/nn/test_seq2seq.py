@@ -104,11 +104,11 @@ def test_bad_shapes_and_arguments(model):
         model(src.float(), lengths, torch.randint(3, 15, (2, 4)))
     with pytest.raises(ValueError, match="beam_size: at most the vocabulary size 15"):
         model.beam_search(src, lengths, beam_size=16)
-    with pytest.raises(ValueError, match="max_len: expected an int >= 1"):
+    with pytest.raises(ValueError, match="max_len: expected a positive int"):
         model.greedy_decode(src, lengths, max_len=0)
-    with pytest.raises(ValueError, match="beam_size: expected an int >= 1"):
+    with pytest.raises(ValueError, match="beam_size: expected a positive int"):
         model.beam_search(src, lengths, beam_size=0)
-    with pytest.raises(ValueError, match="hidden_size: expected an int >= 1"):
+    with pytest.raises(ValueError, match="hidden_size: expected a positive int"):
         Seq2Seq(20, 15, hidden_size=0)
     with pytest.raises(ValueError, match="eos_id: expected an id in"):
         Seq2Seq(20, 15, eos_id=15)

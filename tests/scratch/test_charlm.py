@@ -107,7 +107,11 @@ def test_top_k_limits_the_choice(small_lm):
     [
         ({"prime": ""}, ValueError, "prime: expected at least one character, got ''"),
         ({"prime": "xyz"}, ValueError, "text: 3 character(s) not in the vocabulary"),
-        ({"temperature": 0.0}, ValueError, "temperature: expected a positive number, got 0.0"),
+        (
+            {"temperature": 0.0},
+            ValueError,
+            "temperature: expected a positive finite number, got 0.0",
+        ),
         ({"top_k": 9}, ValueError, "top_k: expected None or an int in [1, 8], got 9"),
         ({"length": -1}, ValueError, "length: expected a non-negative int, got -1"),
     ],
@@ -132,7 +136,7 @@ def test_training_logs_a_history():
         rnn,
         ids[:250],
         optimizer=Adam(lr=1e-2),
-        num_steps=12,
+        max_steps=12,
         batch_size=4,
         seq_len=10,
         val_ids=ids[250:],
@@ -155,7 +159,7 @@ def test_clipping_bounds_the_step():
         rnn,
         ids,
         optimizer=SGD(lr=1.0),
-        num_steps=1,
+        max_steps=1,
         batch_size=2,
         seq_len=8,
         clip=1e-3,
@@ -177,7 +181,7 @@ def test_non_finite_loss_stops_training_and_names_the_step():
         ),
         np.errstate(all="ignore"),
     ):
-        train_char_lm(rnn, np.arange(100) % 5, optimizer=SGD(lr=0.1), num_steps=5, progress=False)
+        train_char_lm(rnn, np.arange(100) % 5, optimizer=SGD(lr=0.1), max_steps=5, progress=False)
 
 
 def test_divergence_is_caught_at_a_later_step():
@@ -190,7 +194,7 @@ def test_divergence_is_caught_at_a_later_step():
             rnn,
             np.arange(100) % 5,
             optimizer=SGD(lr=1e37),
-            num_steps=9,
+            max_steps=9,
             batch_size=2,
             seq_len=5,
             clip=None,
@@ -199,11 +203,11 @@ def test_divergence_is_caught_at_a_later_step():
 
 
 def test_bad_training_arguments():
-    with pytest.raises(ValueError, match="num_steps: expected a positive int, got 0"):
-        train_char_lm(RNN(3, 2, 3), np.arange(9) % 3, optimizer=SGD(), num_steps=0)
+    with pytest.raises(ValueError, match="max_steps: expected a positive int, got 0"):
+        train_char_lm(RNN(3, 2, 3), np.arange(9) % 3, optimizer=SGD(), max_steps=0)
     with pytest.raises(ValueError, match=re.escape("val_ids: expected ids in [0, 3), got values")):
         train_char_lm(
-            RNN(3, 2, 3), np.arange(9) % 3, optimizer=SGD(), num_steps=1, val_ids=np.arange(5)
+            RNN(3, 2, 3), np.arange(9) % 3, optimizer=SGD(), max_steps=1, val_ids=np.arange(5)
         )
 
 
@@ -216,7 +220,7 @@ def test_learns_a_repetitive_text_to_near_zero_loss():
         rnn,
         vocab.encode(text),
         optimizer=Adam(lr=1e-2),
-        num_steps=300,
+        max_steps=300,
         batch_size=8,
         seq_len=32,
         progress=False,
@@ -237,7 +241,7 @@ def test_beats_the_unigram_baseline_on_the_pydoc_corpus():
         rnn,
         train,
         optimizer=Adam(lr=3e-3),
-        num_steps=300,
+        max_steps=300,
         batch_size=32,
         seq_len=32,
         val_ids=val,

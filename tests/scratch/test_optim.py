@@ -152,7 +152,7 @@ def test_clip_grad_norm_equals_torch(max_norm):
 
 
 def test_clip_grad_norm_arguments():
-    with pytest.raises(ValueError, match="max_norm: expected a positive number, got 0"):
+    with pytest.raises(ValueError, match="max_norm: expected a positive finite number, got 0"):
         clip_grad_norm({"w": np.ones(2)}, 0)
     grads = {"w": np.array([np.nan, 1.0])}
     assert np.isnan(clip_grad_norm(grads, 1.0))

@@ -69,7 +69,11 @@ def test_shapes_of_outputs(rnn):
     "kwargs, error, match",
     [
         ({"input_size": 0}, ValueError, "input_size: expected a positive int, got 0"),
-        ({"hidden_size": 2.5}, TypeError, "hidden_size: expected a positive int, got float"),
+        (
+            {"hidden_size": 2.5},
+            TypeError,
+            "hidden_size: expected a positive int, got 2.5 of type float",
+        ),
         ({"dtype": np.int32}, TypeError, "dtype: expected np.float32 or np.float64, got int32"),
         ({"seed": "x"}, TypeError, "seed: expected an int or a numpy.random.Generator, got str"),
     ],
