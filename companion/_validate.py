@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+Seed = int | np.random.Generator
+
 
 def shape_str(shape: tuple[int, ...]) -> str:
     """``(2, 5)`` for a shape; ``(2,)`` stays as Python writes a 1-tuple."""
@@ -138,3 +140,12 @@ def check_probability(value: object, name: str, *, allow_one: bool = True) -> fl
     if not (0 <= value <= 1) or (value == 1 and not allow_one):
         raise ValueError(f"{name}: expected a number in {interval}, got {float(value)!r}")
     return float(value)
+
+
+def as_generator(seed: Seed, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator``: a fresh one seeded with an int >= 0, or the one given."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int or a numpy.random.Generator, got {_got(seed)}")
+    return np.random.default_rng(check_int(seed, name, minimum=0))

@@ -8,6 +8,11 @@
 * :mod:`~companion.data.dates`: dates written by ``babel`` in many locales and formats.
 * :mod:`~companion.data.synthetic`: the adding problem and the copy task.
 * :mod:`~companion.data.missing`: missing values and time gaps as model inputs.
+* :mod:`~companion.data.resample`: down-sampling by a whole factor (keep one sample, or average).
+* :mod:`~companion.data.docstrings`: docstrings of the standard library as (body, summary line)
+  pairs; ROUGE-1 and ROUGE-L F1.
+* :mod:`~companion.data.anomalies`: seasonal series with injected anomalies (spikes, level
+  shifts, pattern changes), thresholds for a false-alarm rate, detection rates.
 * :mod:`~companion.data.batching`: padding and collating variable-length sequences (torch).
 * :mod:`~companion.data.baselines`: compression baselines in bits per character.
 

@@ -13,18 +13,9 @@ import math
 import numpy as np
 from numpy.typing import DTypeLike
 
-Seed = int | np.random.Generator
+from companion._validate import Seed, as_generator
 
-
-def as_generator(seed: Seed) -> np.random.Generator:
-    """A ``Generator`` from an int seed, or the generator itself."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(
-            f"seed: expected an int or a numpy.random.Generator, got {type(seed).__name__}"
-        )
-    return np.random.default_rng(int(seed))
+__all__ = ["Seed", "as_generator", "orthogonal", "uniform", "normal", "xavier_uniform"]
 
 
 def _shape(shape: int | tuple[int, ...]) -> tuple[int, ...]:

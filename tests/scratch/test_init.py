@@ -59,6 +59,8 @@ def test_bad_arguments():
     message = "shape: expected a 2-D shape (fan_in, fan_out), got (3,)"
     with pytest.raises(ValueError, match=re.escape(message)):
         orthogonal(3)
-    message = "seed: expected an int or a numpy.random.Generator, got float"
+    message = "seed: expected an int or a numpy.random.Generator, got 1.5 of type float"
     with pytest.raises(TypeError, match=message):
         as_generator(1.5)
+    with pytest.raises(ValueError, match="seed: expected a non-negative int, got -1"):
+        as_generator(-1)

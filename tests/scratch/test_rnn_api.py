@@ -75,7 +75,11 @@ def test_shapes_of_outputs(rnn):
             "hidden_size: expected a positive int, got 2.5 of type float",
         ),
         ({"dtype": np.int32}, TypeError, "dtype: expected np.float32 or np.float64, got int32"),
-        ({"seed": "x"}, TypeError, "seed: expected an int or a numpy.random.Generator, got str"),
+        (
+            {"seed": "x"},
+            TypeError,
+            "seed: expected an int or a numpy.random.Generator, got 'x' of type str",
+        ),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, match):
