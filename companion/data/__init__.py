@@ -8,6 +8,8 @@
 * :mod:`~companion.data.dates`: dates written by ``babel`` in many locales and formats.
 * :mod:`~companion.data.synthetic`: the adding problem and the copy task.
 * :mod:`~companion.data.missing`: missing values and time gaps as model inputs.
+* :mod:`~companion.data.panel`: a family of related series (shared dynamics, lead-lag),
+  per-series standardisation, pooled and stacked windows.
 * :mod:`~companion.data.resample`: down-sampling by a whole factor (keep one sample, or average).
 * :mod:`~companion.data.docstrings`: docstrings of the standard library as (body, summary line)
   pairs; ROUGE-1 and ROUGE-L F1.
