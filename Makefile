@@ -33,7 +33,7 @@ help:
 	@echo "make handout   zip the student notebooks (.md and .ipynb) -> _build/rnn-exercises.zip"
 	@echo "make times     per-notebook run times of the last make test, against the 120 s budget"
 	@echo "make dist      the package rnn-course as sdist and wheel -> _build/dist/, checked by twine"
-	@echo "make lint      ruff over the package and tests, actionlint over the workflows; part of make test"
+	@echo "make lint      ruff over the package and tests, mypy over the package, actionlint over the workflows; part of make test"
 	@echo "make clean     remove builds and caches (keeps .venv; 'make clean-all' removes it)"
 
 venv: $(STAMP)
@@ -132,10 +132,11 @@ ACTIONLINT_FLAGS := -shellcheck= -pyflakes=
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests benchmarks conftest.py book/_ext
 	$(BIN)/ruff format --check companion tests benchmarks conftest.py book/_ext
+	$(BIN)/mypy
 	$(BIN)/actionlint $(ACTIONLINT_FLAGS) .github/workflows/*.yml
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache .mypy_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	find . -name '*.ipynb' -not -path './$(VENV)/*' -delete
 

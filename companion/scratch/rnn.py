@@ -247,7 +247,7 @@ class RNN:
 
         # dL/dh_t through the read-out, every t at once; the loop below turns it, in
         # place, into dL/da_t, the gradient wrt the pre-activation a_t of step t.
-        da = (dlogits @ W_hy.T).reshape(steps, batch, H)
+        da: np.ndarray = (dlogits @ W_hy.T).reshape(steps, batch, H)  # (T, B, H), then (T * B, H)
         dtanh = hb[1:] * hb[1:]
         np.subtract(1, dtanh, out=dtanh)  # tanh'(a_t) = 1 - h_t**2
         dh = np.zeros((batch, H), dtype=self.dtype)  # dL/dh_t via h_{t+1}; none after T
