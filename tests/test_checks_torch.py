@@ -13,9 +13,11 @@ from __future__ import annotations
 import copy
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
+import sklearn.metrics
 import torch
 import torch.nn.functional as F
 from checker_contract import RERUN, CheckerContract, Suite, solution_loader
@@ -23,8 +25,9 @@ from helpers import ROOT
 from test_checks import TORCH_CHAPTERS, checkers_of
 
 from companion import checks
-from companion.checks import future, pytorch
+from companion.checks import faq, future, pytorch
 from companion.checks._core import Case, numpy_copies
+from companion.data import anomalies, docstrings, resample
 
 NAMESPACE = {"np": np, "math": math, "torch": torch, "F": F, "copy": copy}
 
@@ -53,6 +56,10 @@ CHECKED = {
     "check_time_gaps": "time_gaps",
     "check_leaks_future": "leaks_future",
     "check_delayed_targets": "delayed_targets",
+    "check_threshold_from_normal": "threshold_from_normal",
+    "check_block_mean": "block_mean",
+    "check_macro_f1": "macro_f1",
+    "check_rouge1_f1": "rouge1_f1",
 }
 
 # The GRU step's gradients by autograd: right, and what exercise 2 rules out.
@@ -602,6 +609,171 @@ WRONG = [
         "valid one step late",
         [("valid[:, lag:, k] = True", "valid[:, lag + 1 :, k] = True")],
     ),
+    (
+        "check_threshold_from_normal",
+        "torch.quantile, interpolated",
+        [
+            (
+                "return kept[len(kept) - 1 - allowed]",
+                "return torch.quantile(kept, 1 - false_alarm_rate)",
+            )
+        ],
+    ),
+    (
+        "check_threshold_from_normal",
+        "torch.quantile, the higher score",
+        [
+            (
+                "return kept[len(kept) - 1 - allowed]",
+                'return torch.quantile(kept, 1 - false_alarm_rate, interpolation="higher")',
+            )
+        ],
+    ),
+    (
+        "check_threshold_from_normal",
+        "nan kept",
+        [("scores[~torch.isnan(scores)]", "scores")],
+    ),
+    (
+        "check_threshold_from_normal",
+        "the rate counted over every step, nan included",
+        [("false_alarm_rate * len(kept)", "false_alarm_rate * len(scores)")],
+    ),
+    (
+        "check_threshold_from_normal",
+        "rounded up",
+        [("math.floor(false_alarm_rate", "math.ceil(false_alarm_rate")],
+    ),
+    (
+        "check_threshold_from_normal",
+        "one score too low",
+        [("kept[len(kept) - 1 - allowed]", "kept[len(kept) - 2 - allowed]")],
+    ),
+    (
+        "check_block_mean",
+        "the newest steps dropped",
+        [("kept = x[:, T % factor :]", "kept = x[:, : T - T % factor]")],
+    ),
+    (
+        "check_block_mean",
+        "every factor-th step averaged (blocks interleaved)",
+        [
+            (
+                "return kept.reshape(B, T // factor, factor, D).mean(dim=2)",
+                "return kept.reshape(B, factor, T // factor, D).mean(dim=1)",
+            )
+        ],
+    ),
+    (
+        "check_block_mean",
+        "the last value of each block kept",
+        [
+            (
+                "return kept.reshape(B, T // factor, factor, D).mean(dim=2)",
+                "return kept[:, factor - 1 :: factor]",
+            )
+        ],
+    ),
+    (
+        "check_block_mean",
+        "the sum, not the mean",
+        [(".mean(dim=2)", ".sum(dim=2)")],
+    ),
+    (
+        "check_block_mean",
+        "padded with zeros to whole blocks",
+        [
+            ("kept = x[:, T % factor :]", "kept = F.pad(x, (0, 0, 0, -T % factor))"),
+            ("T // factor, factor, D", "-(-T // factor), factor, D"),
+        ],
+    ),
+    (
+        "check_macro_f1",
+        "averaged over every class, absent ones as NaN",
+        [("if tp + fp + fn > 0:", "if True:")],
+    ),
+    (
+        "check_macro_f1",
+        "averaged over every class, absent ones as 0",
+        [
+            (
+                "f1.append(2 * tp / (2 * tp + fp + fn))",
+                "f1.append(2 * tp / (2 * tp + fp + fn).clamp(min=1))",
+            ),
+            ("if tp + fp + fn > 0:", "if True:"),
+        ],
+    ),
+    (
+        "check_macro_f1",
+        "only the classes in y_true",
+        [("if tp + fp + fn > 0:", "if tp + fn > 0:")],
+    ),
+    (
+        "check_macro_f1",
+        "only the classes ever predicted",
+        [("if tp + fp + fn > 0:", "if tp + fp > 0:")],
+    ),
+    (
+        "check_macro_f1",
+        "micro-F1 (the accuracy)",
+        [("return torch.stack(f1).mean()", "return (y_true == y_pred).double().mean()")],
+    ),
+    (
+        "check_macro_f1",
+        "the Jaccard index TP / (TP + FP + FN)",
+        [("f1.append(2 * tp / (2 * tp + fp + fn))", "f1.append(tp / (tp + fp + fn))")],
+    ),
+    (
+        "check_macro_f1",
+        "weighted by each class's share of y_true",
+        [
+            (
+                "f1.append(2 * tp / (2 * tp + fp + fn))",
+                "f1.append(2 * tp / (2 * tp + fp + fn) * (tp + fn) / len(y_true))",
+            ),
+            ("return torch.stack(f1).mean()", "return torch.stack(f1).sum()"),
+        ],
+    ),
+    (
+        "check_rouge1_f1",
+        "repeated words not clipped",
+        [("        if remaining.get(word, 0) > 0:", "        if word in remaining:")],
+    ),
+    (
+        "check_rouge1_f1",
+        "distinct words only",
+        [
+            (
+                "    overlap = 0\n    for word in candidate:",
+                "    overlap = len(set(candidate) & set(reference))\n    for word in []:",
+            )
+        ],
+    ),
+    (
+        "check_rouge1_f1",
+        "precision only",
+        [("return 2 * precision * recall / (precision + recall)", "return precision")],
+    ),
+    (
+        "check_rouge1_f1",
+        "recall with the candidate's length",
+        [
+            (
+                "recall = overlap / len(candidate), overlap / len(reference)",
+                "recall = overlap / len(candidate), overlap / len(candidate)",
+            )
+        ],
+    ),
+    (
+        "check_rouge1_f1",
+        "no guard for an empty list",
+        [("    if overlap == 0:\n        return 0.0\n", "")],
+    ),
+    (
+        "check_rouge1_f1",
+        "the inputs consumed",
+        [("    for word in candidate:", "    while candidate:\n        word = candidate.pop()")],
+    ),
 ]
 
 
@@ -759,6 +931,39 @@ def test_counting_torch_calls_tells_a_loop_from_a_scan():
     assert scan.__name__ == "linear_scan"  # what a failure's rerun line calls
 
 
+def test_every_case_of_the_threshold_checker_is_clear_of_rounding():
+    """rate * m is a whole number exactly, or at least 0.01 away from one: floor(rate * m) and
+    m - ceil((1 - rate) * m), two natural ways to count the false alarms allowed, agree."""
+    for case, scores, rate in faq._threshold_cases():
+        m = int((~np.isnan(scores)).sum())
+        product = rate * m
+        assert product == round(product) or abs(product - round(product)) >= 0.01, case
+        assert math.floor(product) == m - math.ceil((1 - rate) * m), case
+
+
+def test_the_threshold_reference_is_the_package_threshold():
+    for case, scores, rate in faq._threshold_cases():
+        want = anomalies.false_alarm_threshold(scores, rate)
+        assert faq._threshold_reference(scores, rate) == want, case
+
+
+def test_the_macro_f1_reference_is_scikit_learns():
+    rng = np.random.default_rng(0)
+    for n, k in [(1, 2), (7, 3), (40, 4), (200, 9)]:
+        y_true, y_pred = rng.integers(0, k, n), rng.integers(0, k, n)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn warns about classes never predicted
+            want = sklearn.metrics.f1_score(y_true, y_pred, average="macro")
+        assert np.isclose(faq._macro_f1(y_true, y_pred), want, rtol=1e-12)
+
+
+def test_the_rouge1_reference_is_the_package_s_on_the_page_s_example():
+    candidate, reference = "Return the size of the file.", "Return the file's size in bytes."
+    got = faq._rouge1_reference(docstrings.words(candidate), docstrings.words(reference))
+    assert got == pytest.approx(8 / 13)
+    assert got == docstrings.rouge1_f1(candidate, reference)
+
+
 # ---------------------------------------------------------------- what a student sees
 
 
@@ -832,6 +1037,32 @@ def test_the_copy_task_of_the_exercise_is_the_package_s(capsys):
 
     checks.check_copy_task(package_copy_task)
     assert "✓ copy_task: passed" in capsys.readouterr().out
+
+
+def test_the_package_threshold_passes_the_checker(capsys):
+    def package(scores, false_alarm_rate):
+        return anomalies.false_alarm_threshold(scores.numpy(), false_alarm_rate)
+
+    checks.check_threshold_from_normal(package)
+    assert "✓ threshold_from_normal: passed" in capsys.readouterr().out
+
+
+def test_a_kept_nan_is_named_in_the_hint():
+    wrong = solution("threshold_from_normal", [("scores[~torch.isnan(scores)]", "scores")])
+    with pytest.raises(AssertionError, match="case 'nan where a step has no score") as failure:
+        checks.check_threshold_from_normal(wrong)
+    assert "torch.sort puts them last" in str(failure.value)
+
+
+def test_the_package_s_decimate_passes_the_block_mean_checker(capsys):
+    """The checker accepts companion.data.resample.decimate (the page's block mean), and so
+    agrees with the package on where the blocks start."""
+
+    def package(x, factor):
+        return torch.from_numpy(resample.decimate(x.numpy(), factor, method="mean"))
+
+    checks.check_block_mean(package)
+    assert "✓ block_mean: passed" in capsys.readouterr().out
 
 
 def test_symbols_that_never_vary_are_not_blamed_on_the_generator():

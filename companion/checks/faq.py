@@ -1,6 +1,8 @@
 """Checkers for the exercises of chapter 7 (questions answered by experiment): a masked mean,
 packing by hand, features for missing values and irregular time steps, a test for
-information from the future, and the targets of a delayed-recall task.
+information from the future, the targets of a delayed-recall task, the threshold of an
+anomaly detector for a chosen false-alarm rate, a block mean for down-sampling, the macro-F1
+of a classifier, and ROUGE-1 of a summary.
 
 References are PyTorch's own ``pack_padded_sequence`` where there is one, otherwise plain
 loops over the definitions; the test for leaks is run on models whose answer is known.
@@ -8,6 +10,8 @@ loops over the definitions; the test for leaks is run on models whose answer is 
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -366,5 +370,245 @@ def check_delayed_targets(delayed_targets: Callable) -> None:
             atol=0,
             hint="targets[:, t, k] is x[:, t - lags[k]], the input lags[k] steps *earlier*, "
             "and 0 where that step does not exist (no wrapping around)",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- a threshold for anomalies
+
+
+def _threshold_cases() -> list[tuple[str, np.ndarray, float]]:
+    """``(description, scores, rate)``; every ``rate * m`` is a whole number exactly or at least
+    0.01 away from one, so that rounding cannot change the answer."""
+    rng = np.random.default_rng(76)
+    with_gaps = np.abs(rng.normal(size=50))
+    with_gaps[[0, 7, 19, 33, 49]] = np.nan
+    return [
+        ("100 distinct scores, rate 0.05", np.abs(rng.normal(size=100)), 0.05),
+        ("rate 0: the largest score", np.abs(rng.normal(size=30)), 0.0),
+        ("nan where a step has no score, rate 0.1", with_gaps, 0.1),
+        ("ties at the threshold, rate 0.25", np.array([0.3, 1, 1, 1, 1, 2, 0.5, 1.0]), 0.25),
+        ("less than one false alarm allowed: rate 0.01 of 40", rng.uniform(size=40), 0.01),
+        ("signed scores, rate 0.2 of 23", rng.normal(size=23), 0.2),
+        ("rate 0.5 of 10 scores", rng.uniform(size=10), 0.5),
+        ("one score", np.array([0.7]), 0.5),
+    ]
+
+
+def _threshold_reference(scores: np.ndarray, rate: float) -> float:
+    """The smallest score that leaves at most ``floor(rate * m)`` of the ``m`` scores that are
+    not NaN above it, found by trying every score in increasing order."""
+    kept = [value for value in scores.tolist() if not math.isnan(value)]
+    allowed = math.floor(rate * len(kept) + 1e-9)
+    for candidate in sorted(set(kept)):
+        if sum(value > candidate for value in kept) <= allowed:
+            return candidate
+    raise ValueError("scores: expected at least one score that is not NaN")
+
+
+@checker
+def check_threshold_from_normal(threshold_from_normal: Callable) -> None:
+    """Check ``threshold_from_normal(scores, false_alarm_rate)``: the smallest of the scores,
+    NaN left out, with at most ``floor(rate * m)`` of the ``m`` scores above it."""
+    name = "threshold_from_normal"
+    require_function(threshold_from_normal, name, ("scores", "false_alarm_rate"))
+    cases = _threshold_cases()
+    for description, scores, rate in cases:
+        case = Case(name, f"case '{description}'")
+        given = tensor_argument(scores)
+        got = case.run(threshold_from_normal, given, rate)
+        case.unchanged("scores", np.nan_to_num(scores), np.nan_to_num(given.numpy()))
+        m = int((~np.isnan(scores)).sum())
+        case.close(
+            "the threshold",
+            got,
+            _threshold_reference(scores, rate),
+            rtol=0,
+            atol=0,
+            hint=f"of the {m} scores that are not nan, at most floor({rate} * {m}) = "
+            f"{math.floor(rate * m)} may lie strictly above the threshold, and it is the "
+            "smallest such score (one of the scores, not a value between two); leave the nan "
+            "scores out first, since torch.sort puts them last",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- down-sampling
+
+
+def _block_means(x: np.ndarray, factor: int) -> np.ndarray:
+    """The means of blocks of ``factor`` steps counted back from the last step, by a loop."""
+    B, T, D = x.shape
+    out = np.zeros((B, T // factor, D))
+    for j in range(T // factor):
+        end = T - (T // factor - 1 - j) * factor  # block j is steps end - factor to end - 1
+        out[:, j] = x[:, end - factor : end].sum(axis=1) / factor
+    return out
+
+
+@checker
+def check_block_mean(block_mean: Callable) -> None:
+    """Check ``block_mean(x, factor)``: ``(B, T // factor, D)`` means of blocks that end at the
+    last step."""
+    name = "block_mean"
+    require_function(block_mean, name, ("x", "factor"))
+    rng = np.random.default_rng(77)
+    cases = [
+        ("B=2, T=12, D=3, factor 4", (2, 12, 3), 4),
+        ("T=10, factor 4: a remainder of 2 steps", (1, 10, 2), 4),
+        ("T=11, factor 4: a remainder of 3 steps", (1, 11, 1), 4),
+        ("factor 1: nothing changes", (2, 5, 2), 1),
+        ("factor = T: one block", (3, 6, 2), 6),
+        ("B=1, T=7, D=1, factor 3", (1, 7, 1), 3),
+    ]
+    for description, shape, factor in cases:
+        case = Case(name, f"case '{description}'")
+        x = rng.normal(size=shape)
+        given = tensor_argument(x)
+        got = case.run(block_mean, given, factor)
+        case.unchanged("x", x, given.numpy())
+        case.close(
+            "the block means",
+            got,
+            _block_means(x, factor),
+            rtol=1e-12,
+            atol=1e-12,
+            hint="block j is the `factor` consecutive steps r + j * factor to "
+            "r + (j + 1) * factor - 1, with r = T % factor: the first r steps (the oldest) "
+            "are dropped, so that the last block ends at the last step; average over the "
+            "steps of each block, for every sequence and feature separately",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- macro-F1
+
+
+def _f1(overlap: int, predicted: int, actual: int) -> float:
+    """The harmonic mean of the precision ``overlap / predicted`` and the recall
+    ``overlap / actual``; 0.0 when nothing is shared (``overlap`` 0). The F1 of one class for
+    macro-F1, and of one summary for ROUGE-1."""
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / predicted, overlap / actual
+    return 2 * precision * recall / (precision + recall)
+
+
+def _macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The mean, over the classes in ``y_true`` or ``y_pred``, of the harmonic mean of each
+    class's precision and recall (0 when the class has no true positive)."""
+    f1 = []
+    for k in sorted(set(y_true.tolist()) | set(y_pred.tolist())):
+        hits = int(np.sum((y_true == k) & (y_pred == k)))
+        f1.append(_f1(hits, int(np.sum(y_pred == k)), int(np.sum(y_true == k))))
+    return float(np.mean(f1))
+
+
+@checker
+def check_macro_f1(macro_f1: Callable) -> None:
+    """Check ``macro_f1(y_true, y_pred, num_classes)``: the mean F1 over the classes that occur
+    in ``y_true`` or ``y_pred``."""
+    name = "macro_f1"
+    require_function(macro_f1, name, ("y_true", "y_pred", "num_classes"))
+    rng = np.random.default_rng(78)
+    unbalanced = np.r_[np.zeros(30, dtype=np.int64), [1, 1, 1, 2, 2]]
+    never_predicted = rng.integers(0, 4, 24)
+    frequent, noise = rng.choice(4, 40, p=[0.55, 0.25, 0.15, 0.05]), rng.integers(0, 4, 40)
+    cases = [
+        ("N=40, K=4", frequent, np.where(rng.uniform(size=40) < 0.6, frequent, noise), 4),
+        (
+            "class 2 never predicted",
+            never_predicted,
+            np.where(never_predicted == 2, 0, never_predicted),
+            4,
+        ),
+        ("class 3 predicted but never true", np.r_[0, 1, 2, 0, 1, 2], np.r_[0, 1, 3, 0, 3, 2], 4),
+        ("class 4 of 5 in neither list", rng.integers(0, 4, 20), rng.integers(0, 4, 20), 5),
+        (
+            "always class 0, 30 of 35 true labels class 0",
+            unbalanced,
+            np.zeros(35, dtype=np.int64),
+            3,
+        ),
+        ("every prediction right", np.r_[2, 0, 1, 1, 2], np.r_[2, 0, 1, 1, 2], 3),
+        ("N=1, K=3", np.r_[1], np.r_[1], 3),
+        ("unbalanced, random predictions", unbalanced, rng.integers(0, 3, 35), 3),
+    ]
+    for description, y_true, y_pred, num_classes in cases:
+        case = Case(name, f"case '{description}'")
+        given_true, given_pred = tensor_argument(y_true, "int64"), tensor_argument(y_pred, "int64")
+        got = case.run(macro_f1, given_true, given_pred, num_classes)
+        case.unchanged("y_true", y_true, given_true.numpy())
+        case.unchanged("y_pred", y_pred, given_pred.numpy())
+        case.close(
+            "the macro-F1",
+            got,
+            _macro_f1(y_true, y_pred),
+            rtol=1e-6,
+            atol=1e-12,
+            hint="F1 of class k = 2 TP / (2 TP + FP + FN), 0 when the class occurs but TP = 0; "
+            "average it over the classes that occur in y_true or y_pred (a class in neither "
+            "has no F1 and is left out), each class counting once, however many examples "
+            "it has",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- ROUGE-1
+
+
+def _rouge1_reference(candidate: list[str], reference: list[str]) -> float:
+    """ROUGE-1 F1 from the definition: clipped counts of the shared words."""
+    overlap = sum((Counter(candidate) & Counter(reference)).values())
+    return _f1(overlap, len(candidate), len(reference))
+
+
+@checker
+def check_rouge1_f1(rouge1_f1: Callable) -> None:
+    """Check ``rouge1_f1(candidate, reference)``: ROUGE-1 F1 of two lists of words."""
+    name = "rouge1_f1"
+    require_function(rouge1_f1, name, ("candidate", "reference"))
+    rng = np.random.default_rng(79)
+    vocabulary = ["the", "a", "file", "return", "size", "of", "value", "list"]
+    cases = [
+        (
+            "the worked example",
+            ["return", "the", "size", "of", "the", "file"],
+            ["return", "the", "file", "s", "size", "in", "bytes"],
+        ),
+        ("a word repeated in the candidate only", ["the", "the", "the"], ["the", "cat"]),
+        ("a word repeated in both", ["the", "cat", "the"], ["the", "the", "dog"]),
+        ("the same words in another order", ["b", "a", "c"], ["c", "b", "a"]),
+        ("no word shared", ["x", "y"], ["a", "b", "c"]),
+        ("an empty candidate", [], ["return", "the", "value"]),
+        ("an empty reference", ["return", "the", "value"], []),
+        ("one word, the same", ["close"], ["close"]),
+    ]
+    cases += [
+        (
+            f"random words {i + 1}",
+            [str(w) for w in rng.choice(vocabulary, size=rng.integers(1, 12))],
+            [str(w) for w in rng.choice(vocabulary, size=rng.integers(1, 12))],
+        )
+        for i in range(3)
+    ]
+    for description, candidate, reference in cases:
+        case = Case(name, f"case '{description}'")
+        given = (list(candidate), list(reference))
+        got = case.run(rouge1_f1, *given)
+        inputs = zip(("candidate", "reference"), (candidate, reference), given, strict=True)
+        for what, before, after in inputs:
+            if after != before:
+                raise case.fail(f"your function changed {what}, which was passed in")
+        want = _rouge1_reference(candidate, reference)
+        case.close(
+            "ROUGE-1 F1",
+            got,
+            want,
+            rtol=1e-12,
+            atol=1e-12,
+            hint="count each shared word at most as often as it occurs in the candidate and in "
+            "the reference; precision divides by the candidate's length, recall by the "
+            "reference's; 0.0 when nothing is shared",
         )
     passed(name, len(cases))
