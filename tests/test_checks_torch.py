@@ -14,6 +14,7 @@ import copy
 import math
 import re
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ from test_checks import TORCH_CHAPTERS, checkers_of
 from companion import checks
 from companion.checks import faq, future, pytorch
 from companion.checks._core import Case, numpy_copies
-from companion.data import anomalies, docstrings, resample
+from companion.data import anomalies, docstrings, panel, resample
 
 NAMESPACE = {"np": np, "math": math, "torch": torch, "F": F, "copy": copy}
 
@@ -58,6 +59,7 @@ CHECKED = {
     "check_delayed_targets": "delayed_targets",
     "check_threshold_from_normal": "threshold_from_normal",
     "check_block_mean": "block_mean",
+    "check_standardise_per_series": "standardise_per_series",
     "check_macro_f1": "macro_f1",
     "check_rouge1_f1": "rouge1_f1",
 }
@@ -688,6 +690,52 @@ WRONG = [
         ],
     ),
     (
+        "check_standardise_per_series",
+        "statistics of the whole series, the future included",
+        [("past = series[:, :train_length]", "past = series")],
+    ),
+    (
+        "check_standardise_per_series",
+        "torch.std with its default divisor n - 1",
+        [("std = (past - mean[:, None]).pow(2).mean(dim=1).sqrt()", "std = past.std(dim=1)")],
+    ),
+    (
+        "check_standardise_per_series",
+        "the variance as mean(x ** 2) - mean(x) ** 2",
+        [
+            (
+                "std = (past - mean[:, None]).pow(2).mean(dim=1).sqrt()",
+                "std = (past.pow(2).mean(dim=1) - mean.pow(2)).sqrt()",
+            )
+        ],
+    ),
+    (
+        "check_standardise_per_series",
+        "the mean keeps its dimension, (N, 1)",
+        [("mean = past.mean(dim=1)", "mean = past.mean(dim=1, keepdim=True)")],
+    ),
+    (
+        "check_standardise_per_series",
+        "one mean and one std for the whole family",
+        [
+            ("mean = past.mean(dim=1)", "mean = past.mean().expand(len(past))"),
+            (
+                "std = (past - mean[:, None]).pow(2).mean(dim=1).sqrt()",
+                "std = past.std(correction=0).expand(len(past))",
+            ),
+        ],
+    ),
+    (
+        "check_standardise_per_series",
+        "the series changed in place",
+        [
+            (
+                "return (series - mean[:, None]) / std[:, None], mean, std",
+                "series -= mean[:, None]\n    return series / std[:, None], mean, std",
+            )
+        ],
+    ),
+    (
         "check_macro_f1",
         "averaged over every class, absent ones as NaN",
         [("if tp + fp + fn > 0:", "if True:")],
@@ -1063,6 +1111,48 @@ def test_the_package_s_decimate_passes_the_block_mean_checker(capsys):
 
     checks.check_block_mean(package)
     assert "✓ block_mean: passed" in capsys.readouterr().out
+
+
+def wrong_answer(checker: str, mistake: str) -> Callable:
+    """The solution of ``checker`` with the replacements of ``mistake`` in ``WRONG``."""
+    (replacements,) = [r for c, m, r in WRONG if (c, m) == (checker, mistake)]
+    return solution(CHECKED[checker], replacements)
+
+
+def test_the_package_s_standardise_per_series_passes_the_checker(capsys):
+    """The checker accepts companion.data.panel.standardise_per_series, the page's NumPy
+    version, on tensors."""
+
+    def package(series, train_length):
+        arrays = panel.standardise_per_series(series.numpy(), train_length)
+        return tuple(torch.from_numpy(a) for a in arrays)
+
+    checks.check_standardise_per_series(package)
+    assert "✓ standardise_per_series: passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "mistake, case",
+    [
+        ("statistics of the whole series, the future included", "the values after step 8"),
+        ("the variance as mean(x ** 2) - mean(x) ** 2", "a level of 1e6 and a spread of 0.01"),
+        ("the series changed in place", "your function changed series"),
+    ],
+)
+def test_each_standardisation_mistake_fails_where_it_shows(mistake, case):
+    wrong = wrong_answer("check_standardise_per_series", mistake)
+    with np.errstate(all="ignore"), pytest.raises(AssertionError, match=case):
+        checks.check_standardise_per_series(wrong)
+
+
+def test_a_divisor_of_n_minus_1_is_named_as_a_constant_factor():
+    wrong = wrong_answer("check_standardise_per_series", "torch.std with its default divisor n - 1")
+    with pytest.raises(AssertionError) as failure:
+        checks.check_standardise_per_series(wrong)
+    message = str(failure.value)
+    assert "std: 3 of 3 entries are wrong" in message  # the first case: N=3, train_length=8
+    assert f"Every entry is {np.sqrt(8 / 7):.6g} times the expected one" in message
+    assert "correction=0" in message
 
 
 def test_symbols_that_never_vary_are_not_blamed_on_the_generator():

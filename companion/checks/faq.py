@@ -1,8 +1,8 @@
 """Checkers for the exercises of chapter 7 (questions answered by experiment): a masked mean,
 packing by hand, features for missing values and irregular time steps, a test for
 information from the future, the targets of a delayed-recall task, the threshold of an
-anomaly detector for a chosen false-alarm rate, a block mean for down-sampling, the macro-F1
-of a classifier, and ROUGE-1 of a summary.
+anomaly detector for a chosen false-alarm rate, a block mean for down-sampling, per-series
+standardisation, the macro-F1 of a classifier, and ROUGE-1 of a summary.
 
 References are PyTorch's own ``pack_padded_sequence`` where there is one, otherwise plain
 loops over the definitions; the test for leaks is run on models whose answer is known.
@@ -477,6 +477,73 @@ def check_block_mean(block_mean: Callable) -> None:
             "r + (j + 1) * factor - 1, with r = T % factor: the first r steps (the oldest) "
             "are dropped, so that the last block ends at the last step; average over the "
             "steps of each block, for every sequence and feature separately",
+        )
+    passed(name, len(cases))
+
+
+# ---------------------------------------------------------------- one scale per series
+
+
+def _family(
+    rng: np.random.Generator, levels: list[float], scales: list[float], length: int
+) -> np.ndarray:
+    """Rows ``level + scale * noise``, (N, length)."""
+    noise = rng.normal(size=(len(levels), length))
+    return np.array(levels)[:, None] + np.array(scales)[:, None] * noise
+
+
+@checker
+def check_standardise_per_series(standardise_per_series: Callable) -> None:
+    """Check ``standardise_per_series(series, train_length)``: ``(scaled, mean, std)``."""
+    name = "standardise_per_series"
+    require_function(standardise_per_series, name, ("series", "train_length"))
+    rng = np.random.default_rng(80)
+    shifted = _family(rng, [5.0, -40.0, 0.3], [2.0, 0.1, 9.0], 12)
+    shifted[:, 8:] += np.array([[30.0], [-3.0], [50.0]])  # the future differs from the past
+    cases = [
+        ("N=3, L=12, train_length=8; the values after step 8 shifted", shifted, 8),
+        ("train_length = L, no test part", _family(rng, [1.0, 2.0], [1.0, 3.0], 6), 6),
+        ("train_length=2", _family(rng, [0.0, 10.0, -10.0], [1.0, 1.0, 5.0], 7), 2),
+        ("N=1", _family(rng, [-3.0], [0.5], 9), 5),
+        ("a level of 1e6 and a spread of 0.01", _family(rng, [1e6, 7.0], [0.01, 1.0], 10), 8),
+    ]
+    for description, series, train_length in cases:
+        case = Case(name, f"case '{description}'")
+        given = tensor_argument(series)
+        got = case.run(standardise_per_series, given, train_length)
+        case.unchanged("series", series, given.numpy())
+        scaled, mean, std = case.as_tuple(got, 3, "a triple (scaled, mean, std)")
+        past = series[:, :train_length]
+        want_mean = past.sum(axis=1) / train_length
+        want_std = np.sqrt(((past - want_mean[:, None]) ** 2).sum(axis=1) / train_length)
+        case.close(
+            "mean",
+            mean,
+            want_mean,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="one mean per series (shape (N,)), over its first train_length values only: "
+            "the values after them are the future, which the statistics must not see",
+        )
+        case.close(
+            "std",
+            std,
+            want_std,
+            rtol=1e-6,
+            atol=1e-12,
+            hint="one standard deviation per series (shape (N,)) over its first train_length "
+            "values, with divisor train_length (torch: std(..., correction=0)); subtract "
+            "the mean before squaring: mean(x ** 2) - mean(x) ** 2 loses every digit when "
+            "the level is large next to the spread",
+        )
+        case.close(
+            "scaled",
+            scaled,
+            (series - want_mean[:, None]) / want_std[:, None],
+            rtol=1e-6,
+            atol=1e-9,
+            hint="scaled[i] = (series[i] - mean[i]) / std[i], for every step of row i, the "
+            "steps after train_length included",
         )
     passed(name, len(cases))
 
