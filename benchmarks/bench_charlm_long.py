@@ -59,27 +59,34 @@ def corpus():
     return vocab, vocab.encode(train_text), vocab.encode(val_text)
 
 
-def train_torch(config: dict, evaluations: int = 10) -> dict:
-    """Train a ``CharLM`` as section 5.4 does; the held-out curve and the seconds it took."""
+def model_and_schedule(config: dict, vocab_size: int) -> tuple:
+    """The ``CharLM`` of ``config``, its Adam optimiser and its one-cycle schedule."""
     import torch
 
-    import companion
-    from companion.nn.charlm import CarriedStateLoss, CharLM, evaluate_bpc, stream_windows
-    from companion.train import fit
+    from companion.nn.charlm import CharLM
 
-    vocab, train_ids, val_ids = corpus()
-    companion.seed_everything(config["seed"])
     model = CharLM(
-        vocab.size, config["embedding_dim"], config["hidden_size"],
+        vocab_size, config["embedding_dim"], config["hidden_size"],
         num_layers=config["num_layers"], cell=config["cell"], dropout=config["dropout"],
     )  # fmt: skip
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer,
-        max_lr=config["lr"],
-        total_steps=config["max_steps"],
+        optimizer, max_lr=config["lr"], total_steps=config["max_steps"],
         pct_start=config["pct_start"],
-    )
+    )  # fmt: skip
+    return model, optimizer, scheduler
+
+
+def train_torch(config: dict, evaluations: int = 10) -> dict:
+    """Train a ``CharLM`` as section 5.4 does; the held-out curve and the seconds it took."""
+
+    import companion
+    from companion.nn.charlm import CarriedStateLoss, evaluate_bpc, stream_windows
+    from companion.train import fit
+
+    vocab, train_ids, val_ids = corpus()
+    companion.seed_everything(config["seed"])
+    model, optimizer, scheduler = model_and_schedule(config, vocab.size)
     start = time.perf_counter()
     history = fit(
         model, stream_windows(train_ids, config["batch_size"], config["seq_len"]),

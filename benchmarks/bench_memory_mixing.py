@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench_charlm_long import LONG, PAGE, corpus, now
+from bench_charlm_long import LONG, PAGE, corpus, model_and_schedule, now
 from common import machine_info, write_result
 
 REPEAT = 32
@@ -34,23 +34,14 @@ LEARNING_RATES = [0.0005, 0.001, 0.002, 0.005, 0.02]
 
 def train_lstm(config: dict):
     """A ``CharLM`` trained as ``bench_charlm_long.train_torch`` trains it; and the seconds."""
-    import torch
 
     import companion
-    from companion.nn.charlm import CarriedStateLoss, CharLM, stream_windows
+    from companion.nn.charlm import CarriedStateLoss, stream_windows
     from companion.train import fit
 
     vocab, train_ids, _ = corpus()
     companion.seed_everything(config["seed"])
-    model = CharLM(
-        vocab.size, config["embedding_dim"], config["hidden_size"],
-        num_layers=config["num_layers"], cell=config["cell"], dropout=config["dropout"],
-    )  # fmt: skip
-    optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config["lr"], total_steps=config["max_steps"],
-        pct_start=config["pct_start"],
-    )  # fmt: skip
+    model, optimizer, scheduler = model_and_schedule(config, vocab.size)
     start = time.perf_counter()
     fit(
         model, stream_windows(train_ids, config["batch_size"], config["seq_len"]), None,
