@@ -12,8 +12,11 @@ do (Mahoney 2005): next to the network's distribution it runs
   its weights updated by the gradient of the log-loss after every character.
 
 Everything is *online and causal*: each piece first gives its distribution for the next
-character, then (and only then) reads that character. :func:`mix_stream` runs them all
-over a held-out text and returns the bits each piece and the mixture pay per character.
+character, then (and only then) reads that character. :class:`MemoryPieces` holds the
+pieces, :class:`MemoryMixture` mixes them one character at a time (a model that
+``companion.coding`` can drive), :func:`mix_stream` runs them over a held-out text and
+returns the bits each piece and the mixture pay per character, and
+:func:`mixer_step_bpc` measures several steps of the mixer in one pass.
 
     log_probs = charlm_log_probs(model, train_ids, val_ids)        # (N, V), one forward pass
     result = mix_stream(train_ids, val_ids, V, lstm_log_probs=log_probs)
@@ -24,9 +27,12 @@ NumPy only, except :func:`charlm_log_probs`, which runs a PyTorch ``CharLM``.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -39,10 +45,14 @@ from companion._validate import (
 )
 
 if TYPE_CHECKING:
+    import torch
+
     from companion.nn.charlm import CharLM
 
 MATCH_BUCKETS = (0, 1, 16, 32, 64)
 """Lower bounds of the match-length buckets: ``0`` (no match), 1-15, 16-31, 32-63, 64 or more."""
+NETWORK_CONTEXT = 256
+"""Characters of the training text a network reads before the text it predicts."""
 
 
 def _check_vocab_size(vocab_size: object) -> int:
@@ -71,7 +81,7 @@ def _check_history(ids: object, name: str, vocab_size: int) -> np.ndarray:
 
 def match_bucket(length: int) -> int:
     """The index of the bucket of :data:`MATCH_BUCKETS` that a match ``length`` falls in."""
-    return int(np.searchsorted(MATCH_BUCKETS, length, side="right")) - 1
+    return bisect.bisect_right(MATCH_BUCKETS, length) - 1
 
 
 class ContextCounts:
@@ -102,9 +112,25 @@ class ContextCounts:
         self._history = bytearray()
 
     def read(self, ids: np.ndarray) -> None:
-        """Count every character of ``ids`` in all its contexts (no predictions made)."""
-        for c in _check_history(ids, "ids", self.vocab_size).tolist():
-            self.update(c)
+        """Count every character of ``ids`` in all its contexts (no predictions made).
+
+        The counts :meth:`update` would make character by character, tallied with NumPy:
+        for each order ``k``, every (context, character) pair is packed into one integer
+        (the ``k`` context bytes, then the character) and counted by ``np.unique``.
+        """
+        ids = _check_history(ids, "ids", self.vocab_size)
+        start = len(self._history)
+        self._history.extend(ids.astype(np.uint8).tobytes())
+        text = np.frombuffer(self._history, dtype=np.uint8).astype(np.int64)
+        for k in range(self.max_order + 1):
+            ends = np.arange(max(start, k), len(text))  # text[end - k : end] precedes text[end]
+            packed = np.zeros(len(ends), dtype=np.int64)
+            for back in range(k, -1, -1):
+                packed = packed * 256 + text[ends - back]
+            pairs, counts = np.unique(packed, return_counts=True)
+            for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True):
+                followers = self._table.setdefault((pair >> 8).to_bytes(k, "big"), {})
+                followers[pair & 255] = followers.get(pair & 255, 0) + count
 
     def predict(self) -> np.ndarray:
         """``(K, V)``: the order-1 .. order-K distributions of the next character."""
@@ -271,6 +297,190 @@ class GeometricMixer:
         self.weights[selected] += self.learning_rate * (log_probs[:, x] - log_probs @ mixed)
 
 
+class NetworkStream(Protocol):
+    """A network's predictions as :class:`MemoryPieces` reads them, one character at a time."""
+
+    def log_probs(self) -> np.ndarray:
+        """``(V,)``: natural-log probabilities of the next character."""
+        ...  # pragma: no cover
+
+    def update(self, c: int) -> None:
+        """Read character ``c``."""
+        ...  # pragma: no cover
+
+
+class _Rows:
+    """Precomputed ``(N, V)`` log-probabilities replayed as a :class:`NetworkStream`."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self._rows, self._i = rows, 0
+
+    def log_probs(self) -> np.ndarray:
+        return self._rows[self._i]
+
+    def update(self, c: int) -> None:
+        self._i += 1
+
+
+def _replayed(lstm_log_probs: np.ndarray | None, n: int, vocab_size: int) -> _Rows | None:
+    """``lstm_log_probs`` checked to be ``(n, V)`` finite rows that sum to 1, as a stream."""
+    if lstm_log_probs is None:
+        return None
+    rows = np.asarray(lstm_log_probs, dtype=np.float64)
+    if rows.shape != (n, vocab_size):
+        raise ValueError(
+            f"lstm_log_probs: expected shape (N, V) = ({n}, {vocab_size}), got {rows.shape}"
+        )
+    if not np.all(np.isfinite(rows)) or not np.allclose(np.exp(rows).sum(axis=1), 1, atol=1e-4):
+        raise ValueError("lstm_log_probs: expected finite log-probabilities whose rows sum to 1")
+    return _Rows(rows)
+
+
+class CharLMStream:
+    """A ``CharLM`` that reads one character at a time: a :class:`NetworkStream`.
+
+    It first reads the last 256 characters of ``context_ids``, then one step per
+    :meth:`update`, its state carried. A decoder must rebuild the network's distributions
+    from the characters decoded so far, one at a time; the encoder uses this same class, so
+    both compute the same floating-point numbers. (One batched pass,
+    :func:`charlm_log_probs`, gives nearly equal numbers, not bit for bit equal ones.)
+    It runs a float64 copy of the model in eval mode (dropout off), on the device of the
+    model's parameters, and leaves the model itself as it was (one step at a time,
+    PyTorch's float32 LSTM on a CPU is several times slower).
+
+    Shapes:
+        ``context_ids``: ``(N,)``; :meth:`log_probs` returns ``(V,)`` float64.
+
+    Taught in the book's section 6.8, book/06-future/08-memory.md.
+    """
+
+    def __init__(self, model: CharLM, context_ids: np.ndarray) -> None:
+        self.vocab_size = int(model.vocab_size)
+        context = _check_history(context_ids, "context_ids", self.vocab_size)[-NETWORK_CONTEXT:]
+        self._model = copy.deepcopy(model).double().eval()
+        self._device = next(model.parameters()).device
+        self._logits, self._state = self._read(context, None)
+
+    def _read(self, ids: np.ndarray, state: object) -> tuple[torch.Tensor, object]:
+        import torch
+
+        x = torch.as_tensor(ids, dtype=torch.long, device=self._device)[None]
+        with torch.no_grad():
+            logits, state = self._model(x, state)
+        return logits[0, -1], state
+
+    def log_probs(self) -> np.ndarray:
+        """``(V,)``: the network's log-probabilities of the next character."""
+        import torch
+
+        return torch.log_softmax(self._logits, dim=-1).cpu().numpy()
+
+    def update(self, c: int) -> None:
+        """Run the network one step on character ``c``."""
+        _check_id(c, self.vocab_size)
+        self._logits, self._state = self._read(np.array([c]), self._state)
+
+
+class MemoryPieces:
+    """The distributions that :class:`MemoryMixture` mixes, read one character at a time.
+
+    In order: the network (if given), the order-1 .. order-``K`` counts, the match model,
+    each first having read ``train_ids`` (the network reads them when it is built).
+
+    Args:
+        train_ids: ``(N_train,)`` ids read before the text to predict.
+        vocab_size: ``V``.
+        network: a :class:`NetworkStream` (e.g. :class:`CharLMStream`), or ``None``.
+        max_order: ``K`` of :class:`ContextCounts`.
+        min_match: ``min_length`` of :class:`MatchModel`.
+
+    Shapes:
+        :meth:`log_probs` returns ``(M, V)``, row ``j`` for ``names[j]``.
+
+    Taught in the book's section 6.8, book/06-future/08-memory.md.
+    """
+
+    def __init__(
+        self,
+        train_ids: np.ndarray,
+        vocab_size: int,
+        *,
+        network: NetworkStream | None = None,
+        max_order: int = 6,
+        min_match: int = 8,
+    ) -> None:
+        vocab_size = _check_vocab_size(vocab_size)
+        train_ids = _check_history(train_ids, "train_ids", vocab_size)
+        self.network = network
+        self.counts = ContextCounts(vocab_size, max_order)
+        self.match = MatchModel(vocab_size, min_match)
+        self.counts.read(train_ids)
+        self.match.read(train_ids)
+        orders = [f"order {k}" for k in range(1, self.counts.max_order + 1)]
+        self.names = (["lstm"] if network is not None else []) + orders + ["match"]
+        self._log_probs: np.ndarray | None = None
+
+    @property
+    def bucket(self) -> int:
+        """The match-length bucket, which selects the mixer's weight set."""
+        return match_bucket(self.match.length)
+
+    def log_probs(self) -> np.ndarray:
+        """``(M, V)``: each piece's log-probabilities of the next character."""
+        if self._log_probs is None:
+            rows = [np.log(self.counts.predict()), np.log(self.match.predict())[None]]
+            if self.network is not None:
+                rows.insert(0, self.network.log_probs()[None])
+            self._log_probs = np.concatenate(rows)
+        return self._log_probs
+
+    def update(self, c: int) -> None:
+        """Every piece reads character ``c``."""
+        self.counts.update(c)
+        self.match.update(c)
+        if self.network is not None:
+            self.network.update(c)
+        self._log_probs = None
+
+
+class MemoryMixture:
+    """:class:`MemoryPieces` mixed by a :class:`GeometricMixer` that learns online.
+
+    :meth:`predict` gives the mixture's distribution of the next character;
+    :meth:`update` then takes the mixer's gradient step on that character and lets every
+    piece read it. The mixer keeps one weight set per match-length bucket. This is a model
+    the arithmetic coder (``companion.coding``) can drive.
+
+    Args:
+        pieces: the :class:`MemoryPieces` to mix.
+        learning_rate: the mixer's step.
+
+    Shapes:
+        :meth:`predict` returns ``(V,)``.
+
+    Taught in the book's section 6.8, book/06-future/08-memory.md.
+    """
+
+    def __init__(self, pieces: MemoryPieces, learning_rate: float = 0.002) -> None:
+        self.pieces = pieces
+        self.mixer = GeometricMixer(len(pieces.names), len(MATCH_BUCKETS), learning_rate)
+        self._probs: np.ndarray | None = None
+
+    def predict(self) -> np.ndarray:
+        """``(V,)``: the mixture's probabilities of the next character."""
+        if self._probs is None:
+            self._probs = self.mixer.mix(self.pieces.log_probs(), self.pieces.bucket)
+        return self._probs
+
+    def update(self, c: int) -> None:
+        """The mixer's step on ``-log p(c)``; then every piece reads ``c``."""
+        _check_id(c, self.pieces.counts.vocab_size)
+        probs = self.predict()
+        self.mixer.update(self.pieces.log_probs(), probs, c, self.pieces.bucket)
+        self.pieces.update(c)
+        self._probs = None
+
+
 @dataclass
 class MixResult:
     """What :func:`mix_stream` returns.
@@ -320,53 +530,69 @@ def mix_stream(
     Taught in the book's section 6.8, book/06-future/08-memory.md.
     """
     vocab_size = _check_vocab_size(vocab_size)
-    train_ids = _check_history(train_ids, "train_ids", vocab_size)
     ids = _check_history(ids, "ids", vocab_size)
-    if lstm_log_probs is not None:
-        lstm_log_probs = np.asarray(lstm_log_probs, dtype=np.float64)
-        if lstm_log_probs.shape != (len(ids), vocab_size):
-            raise ValueError(
-                f"lstm_log_probs: expected shape (N, V) = ({len(ids)}, {vocab_size}), "
-                f"got {lstm_log_probs.shape}"
-            )
-        totals = np.exp(lstm_log_probs).sum(axis=1)
-        if not np.all(np.isfinite(lstm_log_probs)) or not np.allclose(totals, 1, atol=1e-4):
-            raise ValueError(
-                "lstm_log_probs: expected finite log-probabilities whose rows sum to 1"
-            )
-    counts = ContextCounts(vocab_size, max_order)
-    match = MatchModel(vocab_size, min_match)
-    counts.read(train_ids)
-    match.read(train_ids)
-    names = (["lstm"] if lstm_log_probs is not None else []) + [
-        f"order {k}" for k in range(1, max_order + 1)
-    ]
-    names.append("match")
-    mixer = GeometricMixer(len(names), len(MATCH_BUCKETS), learning_rate)
+    network = _replayed(lstm_log_probs, len(ids), vocab_size)
+    pieces = MemoryPieces(
+        train_ids, vocab_size, network=network, max_order=max_order, min_match=min_match
+    )
+    mixture = MemoryMixture(pieces, learning_rate)
     n = len(ids)
-    piece_bits = np.empty((n, len(names)))
+    piece_bits = np.empty((n, len(pieces.names)))
     mixture_bits = np.empty(n)
     probs = np.empty((n, vocab_size))
     lengths = np.empty(n, dtype=np.int64)
-    first = 0 if lstm_log_probs is None else 1
-    log_probs = np.empty((len(names), vocab_size))
     for i, x in enumerate(ids.tolist()):
-        if lstm_log_probs is not None:
-            log_probs[0] = lstm_log_probs[i]
-        log_probs[first:-1] = np.log(counts.predict())
-        log_probs[-1] = np.log(match.predict())
-        selected = match_bucket(match.length)
-        p = mixer.mix(log_probs, selected)
-        probs[i], lengths[i] = p, match.length
-        piece_bits[i] = log_probs[:, x]
-        mixture_bits[i] = math.log(p[x])
-        mixer.update(log_probs, p, x, selected)
-        counts.update(x)
-        match.update(x)
+        lengths[i] = pieces.match.length
+        probs[i] = mixture.predict()
+        piece_bits[i] = pieces.log_probs()[:, x]
+        mixture_bits[i] = math.log(probs[i, x])
+        mixture.update(x)
     to_bits = -1 / math.log(2)
-    bits = {name: piece_bits[:, j] * to_bits for j, name in enumerate(names)}
+    bits = {name: piece_bits[:, j] * to_bits for j, name in enumerate(pieces.names)}
     bits["mixture"] = mixture_bits * to_bits
     return MixResult(bits, probs, lengths)
+
+
+def mixer_step_bpc(
+    train_ids: np.ndarray,
+    ids: np.ndarray,
+    vocab_size: int,
+    learning_rates: Sequence[float],
+    *,
+    lstm_log_probs: np.ndarray | None = None,
+    max_order: int = 6,
+    min_match: int = 8,
+) -> dict[float, float]:
+    """The mixture's bits per character on ``ids`` for each mixer step, in one pass.
+
+    The pieces do not depend on the step, so they predict each character once and one
+    :class:`GeometricMixer` per step mixes them; each mixer pays for the character before
+    it, and the pieces, read it. Arguments as for :func:`mix_stream`; the result for a step
+    is what ``mix_stream(..., learning_rate=step)`` gives for the mixture.
+
+    Returns:
+        ``{step: bits per character}``.
+    """
+    vocab_size = _check_vocab_size(vocab_size)
+    ids = _check_history(ids, "ids", vocab_size)
+    steps = [check_positive_number(lr, "learning_rates") for lr in learning_rates]
+    if not steps:
+        raise ValueError("learning_rates: expected at least one step, got none")
+    network = _replayed(lstm_log_probs, len(ids), vocab_size)
+    pieces = MemoryPieces(
+        train_ids, vocab_size, network=network, max_order=max_order, min_match=min_match
+    )
+    mixers = [GeometricMixer(len(pieces.names), len(MATCH_BUCKETS), lr) for lr in steps]
+    nats = np.zeros(len(mixers))
+    for x in ids.tolist():
+        log_probs, bucket = pieces.log_probs(), pieces.bucket
+        for k, mixer in enumerate(mixers):
+            probs = mixer.mix(log_probs, bucket)
+            nats[k] -= math.log(probs[x])
+            mixer.update(log_probs, probs, x, bucket)
+        pieces.update(x)
+    bpc = nats / len(ids) / math.log(2)
+    return {lr: float(bits) for lr, bits in zip(steps, bpc, strict=True)}
 
 
 def charlm_log_probs(model: CharLM, context_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -381,7 +607,7 @@ def charlm_log_probs(model: CharLM, context_ids: np.ndarray, ids: np.ndarray) ->
     import torch
 
     vocab_size = int(model.vocab_size)
-    context = _check_history(context_ids, "context_ids", vocab_size)[-256:]
+    context = _check_history(context_ids, "context_ids", vocab_size)[-NETWORK_CONTEXT:]
     ids = _check_history(ids, "ids", vocab_size)
     device = next(model.parameters()).device
     stream = torch.as_tensor(np.concatenate([context, ids[:-1]]), dtype=torch.long, device=device)

@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 
 from companion.memory import (
+    CharLMStream,
     ContextCounts,
     GeometricMixer,
     MatchModel,
+    MemoryMixture,
+    MemoryPieces,
     charlm_log_probs,
     match_bucket,
     mix_stream,
+    mixer_step_bpc,
     repeat_mask,
 )
 
@@ -110,6 +114,20 @@ def test_context_counts_by_hand():
     np.testing.assert_allclose(counts.predict()[0], p0, rtol=1e-15)  # context "2" is unseen
 
 
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_context_counts_read_counts_as_update_does(chunks):
+    train, held = texts()
+    text = np.concatenate([train, held, train])
+    by_update = ContextCounts(V, max_order=4)
+    for c in text.tolist():
+        by_update.update(c)
+    by_read = ContextCounts(V, max_order=4)
+    for part in np.array_split(text, chunks):
+        by_read.read(part)
+    assert by_read._table == by_update._table and by_read._history == by_update._history
+    assert np.array_equal(by_read.predict(), by_update.predict())
+
+
 def test_match_model_by_hand():
     match = MatchModel(4, min_length=2)
     match.read(np.array([0, 1, 2, 3, 0, 1, 2]))
@@ -150,6 +168,17 @@ def test_mixer_by_hand_and_its_gradient():
     assert mixer.mix(log_probs)[x] > p[x]  # the step helped
 
 
+def test_geometric_mixing_of_two_symbols_is_the_logistic_mixing_of_paq():
+    rng = np.random.default_rng(0)
+    p_one = rng.uniform(0.05, 0.95, size=3)  # three binary predictors: P(symbol 1)
+    weights = rng.normal(size=3)
+    mixer = GeometricMixer(3)
+    mixer.weights[0] = weights
+    mixed = mixer.mix(np.log(np.stack([1 - p_one, p_one], axis=1)))
+    logistic = 1 / (1 + np.exp(-weights @ np.log(p_one / (1 - p_one))))
+    assert mixed[1] == pytest.approx(logistic, rel=1e-12)
+
+
 def test_a_uniform_input_leaves_the_mixture_unchanged():
     log_probs = np.log(np.array([[0.7, 0.2, 0.1], [1 / 3, 1 / 3, 1 / 3]]))
     alone = np.array([0.7, 0.2, 0.1]) ** 0.8
@@ -178,6 +207,61 @@ def test_charlm_log_probs_are_causal_and_normalised():
     assert model.training  # the mode is restored
 
 
+def tiny_lstm():
+    """A small untrained ``CharLM`` over ``V`` characters (PyTorch is needed)."""
+    torch = pytest.importorskip("torch")
+    from companion.nn.charlm import CharLM
+
+    torch.manual_seed(0)
+    return CharLM(V, 4, 8)
+
+
+def stream_rows(stream: CharLMStream, held: np.ndarray) -> np.ndarray:
+    """The stream's log-probabilities for every held-out position, reading each after."""
+    rows = []
+    for c in held.tolist():
+        rows.append(stream.log_probs())
+        stream.update(c)
+    return np.array(rows)
+
+
+def test_charlm_stream_is_causal_matches_the_batched_pass_and_leaves_the_model_alone():
+    model = tiny_lstm()
+    train, held = texts()
+    a = stream_rows(CharLMStream(model, train), held)
+    b = stream_rows(CharLMStream(model, train), changed_after(held, 20))
+    assert np.array_equal(a[:21], b[:21]) and not np.array_equal(a, b)
+    np.testing.assert_allclose(a, charlm_log_probs(model, train, held), atol=1e-5)
+    parameter = next(model.parameters())
+    assert model.training and str(parameter.dtype) == "torch.float32"  # the copy was run
+
+
+def test_memory_mixture_step_by_step_is_mix_stream_bit_for_bit():
+    model = tiny_lstm()
+    train, held = texts()
+    rows = stream_rows(CharLMStream(model, train), held)
+    expected = mix_stream(train, held, V, lstm_log_probs=rows, max_order=4, min_match=3).probs
+    pieces = MemoryPieces(train, V, network=CharLMStream(model, train), max_order=4, min_match=3)
+    assert pieces.names == ["lstm", "order 1", "order 2", "order 3", "order 4", "match"]
+    mixture = MemoryMixture(pieces)
+    got = []
+    for c in held.tolist():
+        got.append(mixture.predict().copy())
+        assert mixture.predict() is mixture.predict()  # asked twice, computed once
+        mixture.update(c)
+    assert np.array_equal(np.array(got), expected)
+
+
+def test_mixer_step_bpc_is_mix_stream_at_each_step():
+    train, held = texts()
+    steps = [0.001, 0.01, 0.1]
+    bpc = mixer_step_bpc(train, held, V, steps, max_order=4, min_match=3)
+    for lr in steps:
+        alone = mix_stream(train, held, V, max_order=4, min_match=3, learning_rate=lr)
+        assert bpc[lr] == pytest.approx(alone.bits["mixture"].mean(), rel=1e-12)
+    assert len(set(bpc.values())) == 3  # the step matters
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
@@ -198,6 +282,20 @@ def test_charlm_log_probs_are_causal_and_normalised():
         (lambda: mix_stream(np.array([1]), np.array([1, 2]), V, lstm_log_probs=np.zeros((2, 5))),
          ValueError, "lstm_log_probs: expected finite log-probabilities whose rows sum to 1"),
         (lambda: GeometricMixer(2, learning_rate=0), ValueError, "learning_rate:"),
+        (lambda: mixer_step_bpc(np.array([1]), np.array([1, 2]), V, []), ValueError,
+         "learning_rates: expected at least one step, got none"),
+        (lambda: mixer_step_bpc(np.array([1]), np.array([1, 2]), V, [0.1, -1]), ValueError,
+         "learning_rates: expected a positive finite number, got -1.0"),
+        (lambda: mixer_step_bpc(np.array([1]), np.array([1, 2]), V, [0.1],
+                                lstm_log_probs=np.zeros((3, V))), ValueError,
+         r"lstm_log_probs: expected shape \(N, V\) = \(2, 5\), got \(3, 5\)"),
+        (lambda: MemoryPieces(np.array([], dtype=int), V), ValueError, "train_ids: expected"),
+        (lambda: MemoryMixture(MemoryPieces(np.array([1, 2]), V)).update(-1), ValueError,
+         r"c: expected a character id in \[0, 5\), got -1"),
+        (lambda: CharLMStream(tiny_lstm(), np.array([], dtype=int)), ValueError,
+         "context_ids: expected a non-empty 1-D array"),
+        (lambda: CharLMStream(tiny_lstm(), np.array([1])).update(V), ValueError,
+         r"c: expected a character id in \[0, 5\), got 5"),
         (lambda: ContextCounts(V).update(V), ValueError, r"c: expected a character id.*got 5"),
         (lambda: MatchModel(V).update(-1), ValueError,
          r"c: expected a character id in \[0, 5\), got -1"),
