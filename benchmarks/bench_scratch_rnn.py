@@ -9,6 +9,12 @@ optimiser update. Three candidates, on the same float32 weights and the same bat
 * ``torch_onehot``: ``torch.nn.RNN(batch_first=True)`` + ``nn.Linear`` +
   ``F.cross_entropy`` and ``loss.backward()``, on the one-hot float input.
 
+Beside them, the *floor* of each NumPy candidate: only the matrix products that the
+algorithm cannot avoid, timed bare with the same library, shapes and threads, into ready
+``out=`` buffers (``floor_ids`` and ``floor_onehot``, see :func:`floor_step`). No
+implementation of the step on NumPy can be faster than its floor; ``scratch_time_over_floor``
+says how far above it the NumPy RNN is.
+
 Each thread count runs in fresh processes (BLAS reads its thread count at start-up). With
 one thread, one process times the three candidates in turn, repeatedly, and compares their
 medians. With more threads that would be unfair: NumPy's OpenBLAS and torch's OpenMP each
@@ -31,10 +37,13 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 
+import numpy as np
 from common import interleaved_medians, machine_info, write_result
 
-NAMES = ["scratch_ids", "scratch_onehot", "torch_onehot"]
+NAMES = ["scratch_ids", "scratch_onehot", "torch_onehot", "floor_ids", "floor_onehot"]
+FLOOR_OF = {"scratch_ids": "floor_ids", "scratch_onehot": "floor_onehot"}
 SIZES = [
     {"V": 65, "H": 128, "T": 32, "B": 32},
     {"V": 65, "H": 256, "T": 64, "B": 64},
@@ -52,13 +61,14 @@ FAIRNESS = (
     "input: the like-for-like comparison. 'scratch_ids' is how each library is naturally "
     "used for characters (a row gather instead of the one-hot product). With more than one "
     "thread every candidate runs in its own process: in one process NumPy's and torch's "
-    "thread pools fight over the cores."
+    "thread pools fight over the cores. The floors are not models: 'floor_ids' and "
+    "'floor_onehot' time only the matrix products that each NumPy candidate cannot avoid, "
+    "with the same library, shapes and threads (see floor_step)."
 )
 
 
 def candidates(size: dict, *, check: bool = True) -> dict:
-    """The three step functions for one size, on shared weights and data."""
-    import numpy as np
+    """The step functions of every candidate for one size, on shared weights and data."""
     import torch
     import torch.nn.functional as F
 
@@ -100,7 +110,56 @@ def candidates(size: dict, *, check: bool = True) -> dict:
     if check:
         losses = [step() for step in steps.values()]
         assert max(losses) - min(losses) < 1e-4, f"the candidates disagree: {losses}"
-    return steps
+    return {
+        **steps,
+        "floor_ids": floor_step(ours.params, size),
+        "floor_onehot": floor_step(ours.params, size, onehot=onehot),
+    }
+
+
+def floor_step(params: dict, size: dict, onehot: np.ndarray | None = None) -> Callable[[], None]:
+    """The matrix products that no NumPy implementation of the step can avoid, bare.
+
+    Same shapes, library and threads as the NumPy RNN, each product into a ready ``out=``
+    buffer, nothing else (no tanh, no softmax, no sums, no allocation), with ``N = T * B``:
+    the T sequential ``h_{t-1} @ W_hh`` ``(B, H) x (H, H)`` of the forward pass, the
+    read-out ``(N, H) x (H, V)``, its backward ``(N, V) x (V, H)`` and weight gradient
+    ``(H, N) x (N, V)``, the T sequential ``da_t @ W_hh.T`` of the backward pass and
+    ``W_hh``'s gradient ``(H, N) x (N, H)``. Given the ``onehot`` input ``(B, T, V)``, also
+    its projection ``(N, V) x (V, H)`` and ``W_xh``'s gradient ``(V, N) x (N, H)``; with
+    integer ids those are a row gather and a row sum, which are not matrix products.
+    ``W_hh.T`` is a contiguous copy made beforehand: OpenBLAS multiplies a few rows by it
+    faster than by the transposed view at these sizes, and a floor takes the faster.
+    """
+    W_xh, W_hh, W_hy = params["W_xh"], params["W_hh"], params["W_hy"]
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+    V, H, T, B = size["V"], size["H"], size["T"], size["B"]
+    rng = np.random.default_rng(1)
+    hb = np.tanh(rng.standard_normal((T + 1, B, H), dtype=np.float32))  # h_0 .. h_T
+    hs, h_prev = hb[1:].reshape(-1, H), hb[:-1].reshape(-1, H)
+    dlogits = rng.standard_normal((T * B, V), dtype=np.float32) / (T * B)
+    da = rng.standard_normal((T, B, H), dtype=np.float32) / (T * B)
+    pre, dh = np.empty((T, B, H), np.float32), np.empty((T * B, H), np.float32)
+    logits, dW_hy = np.empty((T * B, V), np.float32), np.empty((H, V), np.float32)
+    dW_hh, dh_step = np.empty((H, H), np.float32), np.empty((B, H), np.float32)
+    inputs = None if onehot is None else np.ascontiguousarray(onehot.swapaxes(0, 1)).reshape(-1, V)
+    dW_xh = np.empty((V, H), np.float32)
+
+    def step() -> None:
+        if inputs is not None:
+            np.matmul(inputs, W_xh, out=pre.reshape(-1, H))
+        for t in range(T):
+            np.matmul(hb[t], W_hh, out=pre[t])
+        np.matmul(hs, W_hy, out=logits)
+        np.matmul(dlogits, W_hy.T, out=dh)
+        np.matmul(hs.T, dlogits, out=dW_hy)
+        for t in reversed(range(T)):
+            np.matmul(da[t], W_hh_T, out=dh_step)
+        np.matmul(h_prev.T, da.reshape(-1, H), out=dW_hh)
+        if inputs is not None:
+            np.matmul(inputs.T, da.reshape(-1, H), out=dW_xh)
+
+    return step
 
 
 def measure(threads: int, names: list[str], repeats: int, min_time: float) -> dict:
@@ -141,7 +200,11 @@ def run_worker(threads: int, names: list[str], repeats: int, min_time: float) ->
 
 
 def table_rows(threads: int, runs: list[dict]) -> list[dict]:
-    """One row per size: tokens per second of each candidate (median over runs) and ratios."""
+    """One row per size: tokens per second of each candidate (median over runs) and ratios.
+
+    ``scratch_time_over_floor`` is the time of a NumPy candidate's step over its floor's
+    (1 would mean nothing but the unavoidable matrix products).
+    """
     rows = []
     for number, size in enumerate(SIZES):
         speed = {}
@@ -159,6 +222,9 @@ def table_rows(threads: int, runs: list[dict]) -> list[dict]:
                 "ratio_scratch_onehot_vs_torch": round(
                     speed["scratch_onehot"] / speed["torch_onehot"], 2
                 ),
+                "scratch_time_over_floor": {
+                    name: round(speed[floor] / speed[name], 2) for name, floor in FLOOR_OF.items()
+                },
             }
         )
     return rows
@@ -234,15 +300,17 @@ def main() -> None:
     print(f"wrote {path}")
     print(
         f"{'threads':>7} {'V':>4} {'H':>4} {'T':>3} {'B':>3} {'scratch ids':>12} "
-        f"{'scratch 1hot':>12} {'torch 1hot':>11} {'ids/torch':>9} {'1hot/torch':>10}"
+        f"{'scratch 1hot':>12} {'torch 1hot':>11} {'ids/torch':>9} {'1hot/torch':>10} "
+        f"{'ids/floor':>9} {'1hot/floor':>10}  (speed ratios; over floor: time)"
     )
     for row in rows:
-        speed = row["tokens_per_s"]
+        speed, over_floor = row["tokens_per_s"], row["scratch_time_over_floor"]
         print(
             f"{row['threads']:>7} {row['V']:>4} {row['H']:>4} {row['T']:>3} {row['B']:>3} "
             f"{speed['scratch_ids']:>12,} {speed['scratch_onehot']:>12,} "
             f"{speed['torch_onehot']:>11,} {row['ratio_scratch_ids_vs_torch']:>9.2f} "
-            f"{row['ratio_scratch_onehot_vs_torch']:>10.2f}"
+            f"{row['ratio_scratch_onehot_vs_torch']:>10.2f} "
+            f"{over_floor['scratch_ids']:>9.2f} {over_floor['scratch_onehot']:>10.2f}"
         )
 
 

@@ -2,7 +2,8 @@
 
 * :mod:`~companion.nn.recurrent`: :class:`RNN`, :class:`LSTM`, :class:`GRU`, drop-ins for
   ``torch.nn.RNN/LSTM/GRU`` (same arguments, parameters and return values), and the
-  exceptions they raise, :class:`RecurrentInputError` and :class:`ArgumentTypeError`.
+  exceptions they raise, :class:`RecurrentInputError` and :class:`ArgumentTypeError`;
+  :mod:`~companion.nn.bptt` holds their backward pass, written out by hand.
 * :mod:`~companion.nn.charlm`: :class:`CharLM`, the character language model (chapter 5).
 * :mod:`~companion.nn.classifier`: :class:`SequenceClassifier` for variable-length sequences.
 * :mod:`~companion.nn.forecaster`: :class:`Forecaster`, many-to-one and multi-step forecasts.

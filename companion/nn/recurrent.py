@@ -2,7 +2,8 @@
 
 Same constructor arguments, parameter names and shapes, initialisation, gate order and
 return values as PyTorch's modules, so ``ours.load_state_dict(theirs.state_dict())`` works
-in both directions and both give the same numbers. Autograd computes the gradients.
+in both directions and both give the same numbers. The backward pass is written out by
+hand (see *Gradients* below).
 
 In the row-vector convention of the book, with ``W_ih = weight_ih_l{k}.T`` of shape
 ``(D, G*H)`` and ``W_hh = weight_hh_l{k}.T`` of shape ``(H, G*H)`` (``G`` blocks of ``H``
@@ -17,6 +18,18 @@ columns: 1 for the RNN, 4 for the LSTM, 3 for the GRU), every layer does two thi
 Everything else (stacking layers, dropout between them, the backward direction, the LSTM's
 projection, checking the input and the initial state, batch-first or time-first layouts,
 unbatched input, packed sequences) is shared, in :class:`RecurrentBase`.
+
+Gradients: the recurrence of each layer and direction runs as one autograd node whose
+backward pass is BPTT written out by hand (:mod:`companion.nn.bptt`: per step element-wise
+work and one product with ``W_hh``; the gradient of ``W_hh`` one product over all steps);
+autograd differentiates the input projection and everything between the layers. Autograd
+differentiates the loop over :meth:`RecurrentBase._step` itself instead where the hand
+backward does not apply: for an instance or subclass with ``hand_backward = False`` (the
+loop the book teaches, and the benchmarks' ``ours_autograd``), for the LSTM with
+``proj_size``, for a subclass that replaces ``_step`` (such as
+:class:`companion.nn.lstm_variants.LSTMVariant`), and while ``torch.compile`` or
+``torch.jit.trace`` records the layer. Gradients of gradients (``create_graph=True``) work
+either way: the hand backward then runs the step again under autograd and differentiates it.
 
 What is supported (this is the one place that says it):
 
@@ -55,7 +68,8 @@ What is not supported:
   packed input only the lengths it was traced with.
 * Mixed precision by autocast: the input must have the dtype of the weights.
 * Fused kernels: the layers run one PyTorch operation after another at every time step,
-  without the fused kernels ``torch.nn`` calls (cuDNN on a GPU).
+  forwards and backwards, without the fused kernels ``torch.nn`` calls (oneDNN's LSTM on
+  the CPU, cuDNN on a GPU).
 """
 
 from __future__ import annotations
@@ -71,6 +85,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from companion._validate import check_bool, check_int, check_probability
+from companion.nn import bptt
 
 State = tuple[Tensor, ...]  # (h,) for the RNN and the GRU, (h, c) for the LSTM
 
@@ -109,10 +124,15 @@ class RecurrentBase(nn.Module):
     ``projectable`` (whether ``proj_size`` is allowed: the LSTM only). The module docstring
     says what is supported.
 
+    ``hand_backward`` (a class attribute, True; an instance may set it False) chooses the
+    backward pass by hand of :mod:`companion.nn.bptt` over autograd through the loop.
+
     Taught in the book's section 5.2, book/05-code/02-recurrent-layers.md.
     """
 
     gate_count: int
+    mode: str
+    hand_backward: bool = True
     state_names: tuple[str, ...] = ("h",)
     fold_hidden_bias: bool = True
     projectable: bool = False
@@ -331,8 +351,15 @@ class RecurrentBase(nn.Module):
         else:
             x_proj = torch.addmm(bias_ih, data, weight_ih.T)
 
-        # 2. The recurrence. split() and cat() keep autograd's bookkeeping to one node each
-        # (indexing x_proj[t] would make every step's backward write a full-size gradient).
+        # 2. The recurrence: one autograd node whose backward pass is written by hand
+        # (companion/nn/bptt.py), or the loop below, which autograd differentiates.
+        cell = self._bptt_cell(weight_hr)
+        if cell is not None:
+            return bptt.recurrence(
+                cell, self._step, x_proj, weight_hh, bias_hh, batch_sizes, state, reverse
+            )
+        # split() and cat() keep autograd's bookkeeping to one node each (indexing
+        # x_proj[t] would make every step's backward write a full-size gradient).
         W_hh = weight_hh.T  # (H, G*H), a view
         W_hr = None if weight_hr is None else weight_hr.T  # (H, P): the LSTM's projection
         steps = x_proj.split(batch_sizes)
@@ -360,6 +387,24 @@ class RecurrentBase(nn.Module):
         # Sequences that end early sit at the bottom rows: put them back below the others.
         final = tuple(torch.cat(parts) for parts in zip(state, *reversed(finished), strict=True))
         return torch.cat(outputs), final
+
+    def _bptt_cell(self, weight_hr: Tensor | None) -> bptt.Cell | None:
+        """The cell of :mod:`companion.nn.bptt` that runs a layer, or None for autograd.
+
+        None when ``hand_backward`` is false, for the LSTM's projection, for a subclass
+        that replaces :meth:`_step` (its backward is not derived), and while
+        ``torch.compile`` or ``torch.jit.trace`` records the layer.
+        """
+        step_owner = next(cls for cls in type(self).__mro__ if "_step" in vars(cls))
+        if (
+            not self.hand_backward
+            or weight_hr is not None
+            or step_owner not in (RNN, LSTM, GRU)
+            or torch.compiler.is_compiling()
+            or torch.jit.is_tracing()
+        ):
+            return None
+        return bptt.CELLS[self.mode]
 
     def _weights(
         self, k: int, reverse: bool

@@ -42,9 +42,9 @@ def sum_rows_by_id(ids: np.ndarray, values: np.ndarray, num_ids: int) -> np.ndar
     """``out[i] = sum of values[n] over all n with ids[n] == i``: the backward of ``W[ids]``.
 
     Equal to ``onehot(ids).T @ values`` and to ``np.add.at(out, ids, values)``, without
-    building the one-hot matrix and several times faster than ``np.add.at``: sort the rows
-    so that equal ids are adjacent, then sum each run of rows with one vectorised
-    ``sum`` (a Python loop over the distinct ids, which for characters is ~100).
+    building the one-hot matrix and several times faster than ``np.add.at``: sort the row
+    numbers by id, then sum the rows of each id with one vectorised ``sum`` (a Python
+    loop over the distinct ids, which for characters is ~100).
 
     Args:
         ids: ``(N,)`` integers in ``[0, num_ids)``.
@@ -54,12 +54,12 @@ def sum_rows_by_id(ids: np.ndarray, values: np.ndarray, num_ids: int) -> np.ndar
     Returns:
         ``(num_ids, H)``; rows of ids that never occur are zero.
     """
-    grouped = values[np.argsort(ids, kind="stable")]
+    order = np.argsort(ids, kind="stable")  # row numbers, those of equal ids adjacent
     counts = np.bincount(ids, minlength=num_ids)
     ends = np.cumsum(counts)
     out = np.zeros((num_ids, values.shape[1]), dtype=values.dtype)
     for i in np.flatnonzero(counts):
-        out[i] = grouped[ends[i] - counts[i] : ends[i]].sum(axis=0)
+        out[i] = values[order[ends[i] - counts[i] : ends[i]]].sum(axis=0)
     return out
 
 
@@ -81,6 +81,9 @@ class RNN:
         params: dict of arrays ``W_xh (D, H)``, ``W_hh (H, H)``, ``b_h (H,)``,
             ``W_hy (H, V)``, ``b_y (V,)``. Optimisers update them in place; you may also
             assign new arrays of the same shapes.
+
+    A model reuses its largest intermediate arrays from one call to the next (see
+    ``_buffer``), so it must not run in two threads at once.
 
     Taught in the book's section 3.1, book/03-math/01-forward.md.
     Taught in the book's section 3.3, book/03-math/03-bptt.md.
@@ -110,6 +113,7 @@ class RNN:
             "W_hy": xavier_uniform((H, V), seed=rng, dtype=self.dtype),
             "b_y": np.zeros(V, dtype=self.dtype),
         }
+        self._buffers: dict[str, np.ndarray] = {}  # see _buffer
 
     def __repr__(self) -> str:
         return (
@@ -180,12 +184,25 @@ class RNN:
         H, V = self.hidden_size, self.output_size
         hs = _checked_float(hs, "hs", (batch, steps, H), "(B, T, H)", self.dtype)
         dlogits = _checked_float(dlogits, "dlogits", (batch, steps, V), "(B, T, V)", self.dtype)
-        hb = np.empty((steps + 1, batch, H), dtype=self.dtype)
+        hb = self._buffer("hb", (steps + 1, batch, H))
         hb[0] = h0
         hb[1:] = hs.transpose(1, 0, 2)
         return self._bptt(inputs, hb, dlogits.transpose(1, 0, 2).reshape(-1, V))
 
     # ----------------------------------------------------------------- internals
+
+    def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """An uninitialised array of ``shape``: the one of the last call, if it had that shape.
+
+        Used for the step's two largest arrays, ``hb`` and ``da`` ``(T, B, H)``. A new
+        array of that size comes fresh from the operating system, which zero-fills each
+        4 KiB page of it on first touch (a page fault); at H = 128 on the benchmark's
+        machine those faults took as long as the whole forward pass.
+        """
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != shape:
+            buffer = self._buffers[name] = np.empty(shape, dtype=self.dtype)
+        return buffer
 
     def _inputs(self, x: np.ndarray) -> tuple[np.ndarray, int, int]:
         """Check ``x``; return it time-major, with ``B`` and ``T``.
@@ -216,7 +233,7 @@ class RNN:
         """The forward recurrence; returns ``hb (T + 1, B, H)`` with ``hb[0] = h0``."""
         W_xh, W_hh, b_h = self.params["W_xh"], self.params["W_hh"], self.params["b_h"]
         batch, H = h0.shape
-        hb = np.empty((steps + 1, batch, H), dtype=self.dtype)
+        hb = self._buffer("hb", (steps + 1, batch, H))
         hb[0] = h0
         pre = hb[1:]  # first x_t @ W_xh + b_h for every t at once, then h_t in place
         if inputs.dtype.kind in "iu":
@@ -247,14 +264,14 @@ class RNN:
 
         # dL/dh_t through the read-out, every t at once; the loop below turns it, in
         # place, into dL/da_t, the gradient wrt the pre-activation a_t of step t.
-        da: np.ndarray = (dlogits @ W_hy.T).reshape(steps, batch, H)  # (T, B, H), then (T * B, H)
-        dtanh = hb[1:] * hb[1:]
-        np.subtract(1, dtanh, out=dtanh)  # tanh'(a_t) = 1 - h_t**2
+        da = self._buffer("da", (steps, batch, H))  # (T, B, H), then (T * B, H)
+        np.matmul(dlogits, W_hy.T, out=da.reshape(-1, H))
+        W_hh_T = np.ascontiguousarray(W_hh.T)  # OpenBLAS: faster with a copy than with a view
         dh = np.zeros((batch, H), dtype=self.dtype)  # dL/dh_t via h_{t+1}; none after T
         for t in reversed(range(steps)):
             da[t] += dh
-            da[t] *= dtanh[t]
-            dh = da[t] @ W_hh.T  # becomes dL/dh_{t-1}; after the loop, dL/dh_0
+            da[t] *= 1 - hb[t + 1] ** 2  # tanh'(a_t) = 1 - h_t**2
+            dh = da[t] @ W_hh_T  # becomes dL/dh_{t-1}; after the loop, dL/dh_0
         da = da.reshape(-1, H)
 
         if inputs.dtype.kind in "iu":

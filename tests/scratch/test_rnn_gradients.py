@@ -154,3 +154,18 @@ def test_sum_rows_by_id_equals_add_at():
     result = sum_rows_by_id(ids, values, 9)
     np.testing.assert_allclose(result, expected, atol=1e-14)
     assert not result[4].any()
+
+
+def test_results_survive_the_next_call():
+    """A model reuses its work arrays between calls: nothing it returned may change."""
+    rnn, x, y, h0 = make_problem(3, 5, 4, 6, 4, integer_input=True, with_h0=True)
+    logits, hs = rnn.forward(x, h0)
+    loss, grads, h_last = rnn.loss_and_grads(x, y, h0)
+    back_grads, dh0 = rnn.backward(x, hs, np.ones_like(logits), h0)
+    returned = [logits, hs, h_last, dh0, *grads.values(), *back_grads.values()]
+    copies = [a.copy() for a in returned]
+    _, other_x, other_y, _ = make_problem(3, 5, 4, 6, 4, integer_input=True, with_h0=True, seed=1)
+    rnn.loss_and_grads(other_x, other_y)  # the same shapes, other values
+    rnn.forward(other_x[:, :2])  # another length
+    for before, after in zip(copies, returned, strict=True):
+        np.testing.assert_array_equal(before, after)
