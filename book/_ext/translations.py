@@ -57,6 +57,16 @@ def protected(text: str) -> Counter[str]:
     return kept
 
 
+def _unrendered_emphasis(text: str) -> int:
+    """Asterisks that Markdown leaves as text: ``**注意：**下面`` is not bold, because a closing
+    ``**`` after punctuation must be followed by a space or punctuation (CommonMark)."""
+    from markdown_it import MarkdownIt
+
+    plain = _MATH.sub("M", _CODE.sub("C", _ROLE.sub("R", text)))
+    html = MarkdownIt("commonmark").render(plain)
+    return re.sub(r"<[^>]+>", "", html).count("*")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One message of one catalogue that is not ready for the Chinese edition."""
@@ -92,6 +102,8 @@ def problems(path: Path) -> Iterator[Problem]:
             yield Problem(name, english, "fuzzy (the English changed: check the translation)")
         elif english.startswith("\n") and chinese != english:
             yield Problem(name, english, "display math must be copied unchanged")
+        elif _unrendered_emphasis(chinese) > _unrendered_emphasis(english):
+            yield Problem(name, english, "emphasis not rendered (move punctuation out of **...**)")
         else:
             lost = protected(english) - protected(chinese)
             added = protected(chinese) - protected(english)
@@ -194,14 +206,19 @@ def build(source: Path, output: Path, locales: Path = LOCALES) -> int:
     their outputs come from (the English build's cache, or executed copies in the tests).
     Returns Sphinx's exit status.
     """
+    import yaml
     from jupyter_book.sphinx import build_sphinx
 
+    config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8"))
     overrides = _jupyter_book_overrides(source) | {
         "language": LANGUAGE,
         "locale_dirs": [str(locales)],
         "gettext_compact": False,
         "html_title": TITLE,
     }
+    baseurl = config.get("html", {}).get("baseurl")
+    if baseurl:  # the canonical address of each page is its own, not the English one's
+        overrides["html_baseurl"] = f"{baseurl.rstrip('/')}/{LANGUAGE}/"
     return build_sphinx(
         source,
         output,
