@@ -21,10 +21,12 @@ unexport MPLBACKEND
 # regardless. Override, e.g. `make book RUN_ENV=`, to let BLAS take every core.
 RUN_ENV ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: help book test lab clean mathjax chromium venv bench lint exercises handout times notebooks dist
+.PHONY: help book test lab clean mathjax chromium fonts venv bench lint exercises handout times notebooks dist catalogues
 
 help:
-	@echo "make book      build the HTML book (every notebook executed) -> _build/html/index.html"
+	@echo "make book      build the HTML book (every notebook executed) -> _build/html/index.html,"
+	@echo "               and its Chinese edition from the same run -> _build/html/zh_CN/index.html"
+	@echo "make catalogues refresh the Chinese edition's catalogues locales/zh_CN/ from the English"
 	@echo "make test      run every test: package, notebooks (nbval), HTML build, browser"
 	@echo "make lab       open JupyterLab; the .md notebooks open as notebooks"
 	@echo "make bench     run the benchmarks (JSON under benchmarks/results/)"
@@ -64,6 +66,17 @@ $(MATHJAX):
 	  echo "MathJax $(MATHJAX_VERSION) installed in .mathjax/"; \
 	fi
 
+# A CJK font, so that the browser test's screenshots of the Chinese edition show Chinese.
+fonts:
+	@if fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's fonts-noto-cjk for the Chinese edition's screenshots"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	else \
+	  echo "warning: no Chinese font found: the screenshots of the Chinese edition will show"; \
+	  echo "         boxes ('sudo apt-get install fonts-noto-cjk' on Debian/Ubuntu)."; \
+	fi
+
 # Debian's Chromium for the browser test.
 chromium:
 	@if command -v chromium >/dev/null; then :; \
@@ -75,13 +88,23 @@ chromium:
 	  echo "       or set CHROMIUM=/path/to/chromium."; exit 1; \
 	fi
 
+# The English book executes the notebooks (jupyter-cache keeps their outputs); the Chinese
+# edition is built from the same sources and the catalogues, taking every output from that
+# cache: no notebook runs twice.
 book: $(STAMP) mathjax
 	$(RUN_ENV) $(BIN)/jupyter-book build . -W -n --keep-going
+	$(RUN_ENV) $(BIN)/python book/_ext/translations.py build . _build/html/zh_CN
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
+	@echo "中文版:   file://$(CURDIR)/_build/html/zh_CN/index.html"
+
+# After changing English prose: new and changed messages appear untranslated or fuzzy in
+# locales/zh_CN/LC_MESSAGES/<page>.po (the tests fail until they are translated).
+catalogues: $(STAMP)
+	$(RUN_ENV) $(BIN)/python book/_ext/translations.py update
 
 # Phase 1: package tests and every notebook (nbval), two workers, one notebook per worker at a
 # time. Phase 2: the HTML book built from the notebooks phase 1 executed, then a browser.
-test: $(STAMP) mathjax chromium lint notebooks
+test: $(STAMP) mathjax chromium fonts lint notebooks
 	rm -rf _build/executed
 	$(RUN_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not html" \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-kernel-startup-timeout=180 --durations=15 \

@@ -6,6 +6,11 @@ notebook runs twice. Then headless Chromium loads each page from a local HTTP se
 checks that the math is typeset, every image loads, no internal link or asset is missing
 and no script fails. Screenshots go to ``_build/screenshots/`` for people to look at: one of
 the top of each page, and one of each figure under ``figures/``.
+
+The Chinese edition is built from the same executed copies and the catalogues under
+``locales/`` into ``zh_CN/`` inside the English HTML (as ``make book`` does), and goes through
+the same browser checks (screenshots under ``_build/screenshots/zh_CN/``); every page's
+language switch must open the same page in the other edition.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from bs4 import BeautifulSoup
 from helpers import EXECUTED, ROOT, toc_files
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from language_switch import CHINESE  # noqa: E402
 from standalone_notebooks import PAGE_LINK  # noqa: E402  (the converter's page-link pattern)
+from translations import CATALOGUES  # noqa: E402
 
 pytestmark = pytest.mark.html
 
@@ -59,6 +66,7 @@ COPIED = [
     "LICENSE-CONTENT",
     "pyproject.toml",
 ]
+EDITIONS = ["en", CHINESE]
 
 
 def _mirror_with_executed_notebooks() -> None:
@@ -87,6 +95,7 @@ def _mirror_with_executed_notebooks() -> None:
     for f in toc_files():
         page = SOURCE / f"{f}.ipynb"
         _link_executed_copies(page if page.exists() else SOURCE / f"{f}.md")
+    _mirror_catalogues()
     if (ROOT / ".mathjax").is_dir():
         os.symlink(ROOT / ".mathjax", SOURCE / ".mathjax")
     config = yaml.safe_load((SOURCE / "_config.yml").read_text(encoding="utf-8"))
@@ -94,23 +103,37 @@ def _mirror_with_executed_notebooks() -> None:
     (SOURCE / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
-def _link_executed_copies(page: Path) -> None:
-    """Point the page's Markdown links ``[](x.md)`` at ``x.ipynb`` where only the executed copy
-    exists in the mirror (the exercises stay ``.md``), so that Sphinx resolves them. The
-    page is a notebook or, for an exercise, its Markdown source."""
+def _retarget_links(text: str, folder: Path) -> str:
+    """``text`` (of a page in ``folder`` of the mirror) with its Markdown links ``[](x.md)``
+    pointed at ``x.ipynb`` where only the executed copy exists (the exercises stay ``.md``)."""
 
     def retarget(match: re.Match) -> str:
-        text, target, anchor = match.groups()
+        link_text, target, anchor = match.groups()
         suffix = ".md"
-        if (
-            not (page.parent / f"{target}.md").exists()
-            and (page.parent / f"{target}.ipynb").exists()
-        ):
+        if not (folder / f"{target}.md").exists() and (folder / f"{target}.ipynb").exists():
             suffix = ".ipynb"
-        return f"[{text}]({target}{suffix}{anchor or ''})"
+        return f"[{link_text}]({target}{suffix}{anchor or ''})"
 
+    return PAGE_LINK.sub(retarget, text)
+
+
+def _link_executed_copies(page: Path) -> None:
+    """Point the page's links at the executed copies, so that Sphinx resolves them. The page
+    is a notebook or, for an exercise, its Markdown source."""
     content = page.read_text(encoding="utf-8")
-    page.write_text(PAGE_LINK.sub(retarget, content), encoding="utf-8")
+    page.write_text(_retarget_links(content, page.parent), encoding="utf-8")
+
+
+def _mirror_catalogues() -> None:
+    """The catalogues, with the links of their messages (English and Chinese) retargeted as
+    in the pages, so that each message of the mirror still finds its translation."""
+    mirror = SOURCE / CATALOGUES.relative_to(ROOT)
+    for catalogue in sorted(CATALOGUES.rglob("*.po")):
+        page = catalogue.relative_to(CATALOGUES)
+        copy = mirror / page
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        text = catalogue.read_text(encoding="utf-8")
+        copy.write_text(_retarget_links(text, SOURCE / page.parent), encoding="utf-8")
 
 
 def _build(source: Path, output: Path, log_name: str) -> Path:
@@ -129,19 +152,71 @@ def _build(source: Path, output: Path, log_name: str) -> Path:
     return html
 
 
+def _build_chinese(source: Path, html: Path) -> None:
+    """The Chinese edition of the book in ``source`` into ``html``/zh_CN (warnings as errors)."""
+    cmd = [
+        sys.executable,
+        str(ROOT / "book" / "_ext" / "translations.py"),
+        "build",
+        str(source),
+        str(html / CHINESE),
+        "--locales",
+        str(source / "locales"),
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    log = done.stdout + done.stderr
+    log_path = ROOT / "_build" / "html-test-zh_CN.log"
+    log_path.write_text(log, encoding="utf-8")
+    assert done.returncode == 0, f"Chinese build failed (log in {log_path}):\n{log[-6000:]}"
+
+
 @pytest.fixture(scope="module")
 def html_dir() -> Path:
     _mirror_with_executed_notebooks()
-    return _build(SOURCE, OUTPUT, "html-test.log")
+    html = _build(SOURCE, OUTPUT, "html-test.log")
+    _build_chinese(SOURCE, html)
+    return html
 
 
-def _pages(html: Path) -> list[Path]:
-    return [html / f"{f}.html" for f in sorted(toc_files())]
+def _pages(html: Path, edition: str = "en") -> list[Path]:
+    root = html if edition == "en" else html / edition
+    return [root / f"{f}.html" for f in sorted(toc_files())]
 
 
-def test_every_toc_page_is_built(html_dir):
-    absent = [str(p) for p in _pages(html_dir) if not p.is_file()]
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_toc_page_is_built(html_dir, edition):
+    absent = [str(p) for p in _pages(html_dir, edition) if not p.is_file()]
     assert not absent, f"pages missing from the build: {absent}"
+
+
+def test_chinese_pages_are_in_chinese(html_dir):
+    """Every Chinese page says it is Chinese and has its title translated."""
+    english_titles = []
+    for page in _pages(html_dir, CHINESE):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert soup.html["lang"] == "zh-CN", page
+        title = soup.select_one("main h1").get_text()
+        if not re.search(r"[\u4e00-\u9fff]", title):
+            english_titles.append(f"{page.relative_to(html_dir)}: {title}")
+    assert not english_titles, "untranslated page titles:\n" + "\n".join(english_titles)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_the_language_switch_opens_the_same_page(html_dir, edition):
+    other_root = html_dir / CHINESE if edition == "en" else html_dir
+    wrong = []
+    for page in _pages(html_dir, edition):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        links = [i.find_parent("a") for i in soup.select("a i.fa-language")]
+        expected = other_root / page.relative_to(
+            html_dir if edition == "en" else html_dir / CHINESE
+        )
+        if len(links) != 1 or (page.parent / links[0]["href"]).resolve() != expected.resolve():
+            wrong.append(f"{page.relative_to(html_dir)}: {[a and a.get('href') for a in links]}")
+        elif not expected.is_file():
+            wrong.append(f"{page.relative_to(html_dir)}: {expected} does not exist")
+    assert not wrong, "language switches that do not open the same page:\n" + "\n".join(wrong)
 
 
 def test_one_setting_leaves_the_solutions_out(html_dir):
@@ -189,7 +264,7 @@ def test_internal_links_and_assets_resolve(html_dir):
 
     broken = []
     for page in sorted(html_dir.rglob("*.html")):
-        if page.relative_to(html_dir).parts[0] == "_static":
+        if "_static" in page.relative_to(html_dir).parts:
             continue  # theme templates (webpack-macros.html), not pages of the book
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         for tag, attr in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
@@ -306,10 +381,12 @@ def _wait_for_mathjax(page) -> bool:
     return True
 
 
-def test_pages_render_in_a_browser(html_dir, server, browser):
-    (SCREENSHOTS / "figures").mkdir(parents=True, exist_ok=True)
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pages_render_in_a_browser(html_dir, server, browser, edition):
+    shots = SCREENSHOTS if edition == "en" else SCREENSHOTS / edition
+    (shots / "figures").mkdir(parents=True, exist_ok=True)
     problems = []
-    for page_path in _pages(html_dir):
+    for page_path in _pages(html_dir, edition):
         rel = page_path.relative_to(html_dir).as_posix()
         url = urljoin(server, rel)
         page = browser.new_page()
@@ -354,13 +431,14 @@ def test_pages_render_in_a_browser(html_dir, server, browser):
             problems.append(f"{rel}: 404 for {missing}")
         if errors:
             problems.append(f"{rel}: JavaScript errors: {errors}")
-        stem = rel.replace("/", "__")[:-5]
-        page.screenshot(path=str(SCREENSHOTS / (stem + ".png")))
+        base = html_dir if edition == "en" else html_dir / edition
+        stem = page_path.relative_to(base).as_posix().replace("/", "__")[:-5]
+        page.screenshot(path=str(shots / (stem + ".png")))
         # every figure on its own, as a reader sees it, for people to look at
         for number, figure in enumerate(page.query_selector_all("main figure"), start=1):
             if figure.is_visible():  # not one folded away in a dropdown
                 name = figure.get_attribute("id") or f"figure-{number}"
-                figure.screenshot(path=str(SCREENSHOTS / "figures" / f"{stem}__{name}.png"))
+                figure.screenshot(path=str(shots / "figures" / f"{stem}__{name}.png"))
         page.close()
     assert not problems, "\n".join(problems)
 
@@ -399,12 +477,14 @@ def test_every_image_has_alt_text(html_dir):
     assert not missing, "images without alt text:\n" + "\n".join(missing)
 
 
-def test_pages_pass_an_accessibility_audit(html_dir, server, browser):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pages_pass_an_accessibility_audit(html_dir, server, browser, edition):
     """axe-core on every page, as a reader's browser renders it (math typeset): a violation of
     impact serious or critical fails; moderate and minor ones are listed as a warning and in
-    _build/accessibility.txt."""
+    _build/accessibility.txt (accessibility-zh_CN.txt for the Chinese edition)."""
     found, counts = [], {}
-    for page_path in _pages(html_dir):
+    pages = _pages(html_dir, edition)
+    for page_path in pages:
         rel = page_path.relative_to(html_dir).as_posix()
         page = browser.new_page()
         page.goto(urljoin(server, rel), wait_until="load")
@@ -416,11 +496,10 @@ def test_pages_pass_an_accessibility_audit(html_dir, server, browser):
             counts[rule] = counts.get(rule, 0) + n
     report = [line for rel, v in found for line in describe([v], rel)]
     summary = [f"{rule}: {n} element(s)" for rule, n in sorted(counts.items())] or [
-        f"no violations on {len(_pages(html_dir))} pages"
+        f"no violations on {len(pages)} pages"
     ]
-    (ROOT / "_build" / "accessibility.txt").write_text(
-        "\n".join(summary + [""] + report) + "\n", encoding="utf-8"
-    )
+    name = "accessibility.txt" if edition == "en" else f"accessibility-{edition}.txt"
+    (ROOT / "_build" / name).write_text("\n".join(summary + [""] + report) + "\n", encoding="utf-8")
     failing = [line for rel, v in found for line in describe(blocking([v]), rel)]
     assert not failing, "accessibility violations (serious or critical):\n" + "\n".join(failing)
     if report:
