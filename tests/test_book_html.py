@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
@@ -200,6 +201,27 @@ def test_chinese_pages_are_in_chinese(html_dir):
         if not re.search(r"[\u4e00-\u9fff]", title):
             english_titles.append(f"{page.relative_to(html_dir)}: {title}")
     assert not english_titles, "untranslated page titles:\n" + "\n".join(english_titles)
+
+
+def test_chinese_pages_show_the_numbers_the_english_pages_computed(html_dir):
+    """A value a page glues into its text (``{glue:text}``) is looked up in the page's own
+    notebook also inside a translated paragraph (book/_ext/translated_glue.py): each Chinese
+    page shows the same pasted values as the English one."""
+    differ = []
+    for english in _pages(html_dir):
+        chinese = html_dir / CHINESE / english.relative_to(html_dir)
+        pasted = [
+            Counter(
+                span.get_text().strip()
+                for span in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select(
+                    "main span.pasted-text"
+                )
+            )
+            for page in (english, chinese)
+        ]
+        if pasted[0] != pasted[1]:
+            differ.append(f"{english.relative_to(html_dir)}: {pasted[0] - pasted[1]} missing")
+    assert not differ, "Chinese pages without the English pages' values:\n" + "\n".join(differ)
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

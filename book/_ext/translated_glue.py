@@ -2,55 +2,62 @@
 
 A page writes a number its code computed with ``{glue:text}`key``` (myst-nb's glue). In a
 translated build, Sphinx's i18n transform replaces each paragraph by its translation and
-parses that translation as a small document of its own; myst-nb looks up glued keys in the
-document being parsed, and that small document has no notebook, so every glued value of a
-translated paragraph would fail with "No key ... found in glue data".
+parses that translation as a small document of its own, after the page's notebook has been
+read and closed; myst-nb looks up glued keys in the document being parsed, and that small
+document has no outputs, so every glued value of a translated paragraph would fail with
+"No key ... found in glue data".
 
-This extension lets the lookup fall back to the page's own notebook: a transform that runs
-just before the i18n one remembers the page's document, and a failed lookup is retried
-there. In the English build every lookup succeeds the first time, and nothing changes.
+When myst-nb has read a page, it writes the page's glued values to ``<docname>.glue.json``
+in its output folder. This extension lets a failed lookup fall back to that file, for the
+page being read (``env.docname``). In the English build every lookup succeeds the first
+time, and nothing changes.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from myst_nb.core.variables import RetrievalError, VariableOutput
 from myst_nb.ext.glue import directives, roles, utils
 from sphinx.application import Sphinx
-from sphinx.transforms import SphinxTransform
-from sphinx.transforms.i18n import Locale
 
-_PAGE = "translated_glue_page"  # key in env.temp_data, which Sphinx clears for every page
+_CACHE = "translated_glue"  # key in env.temp_data, which Sphinx clears for every page
 _retrieve = utils.retrieve_glue_data
 
 
-class RememberPage(SphinxTransform):
-    """Keep the page's document (the one that holds its notebook) for translated messages."""
-
-    default_priority = Locale.default_priority - 1
-
-    def apply(self, **kwargs: Any) -> None:
-        if "nb_renderer" in self.document:
-            self.env.temp_data[_PAGE] = self.document
+def page_glue_data(output_folder: str, docname: str) -> dict[str, Any]:
+    """The values the page ``docname`` glued, as myst-nb saved them (empty if none)."""
+    path = Path(output_folder).joinpath(*f"{docname}.glue.json".split("/"))
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def retrieve_glue_data(document: nodes.document, key: str) -> VariableOutput:
-    """myst-nb's lookup of ``key``, retried in the page's notebook when ``document`` is a
-    translated message parsed on its own."""
+    """myst-nb's lookup of ``key``, retried in the values the page glued when ``document``
+    is a translated message parsed on its own."""
     try:
         return _retrieve(document, key)
     except RetrievalError:
         env = getattr(document.settings, "env", None)
-        page = env.temp_data.get(_PAGE) if env is not None else None
-        if page is None or page is document:
+        if env is None or "nb_renderer" not in document:
             raise
-        return _retrieve(page, key)
+        renderer = document["nb_renderer"]
+        if _CACHE not in env.temp_data:
+            env.temp_data[_CACHE] = page_glue_data(renderer.config.output_folder, env.docname)
+        value = env.temp_data[_CACHE].get(key)
+        if value is None:
+            raise
+        return VariableOutput(
+            data=value["data"],
+            metadata=value.get("metadata", {}),
+            nb_renderer=renderer,
+            vtype="glue",
+        )
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_transform(RememberPage)
     # The roles and directives imported the function by name: replace it where it is used.
     for module in (utils, roles, directives):
         module.retrieve_glue_data = retrieve_glue_data
