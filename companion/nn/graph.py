@@ -25,7 +25,7 @@ def autograd_nodes(output: Tensor) -> list[torch.autograd.graph.Node]:
             "one without a graph (a leaf, or computed under torch.no_grad())"
         )
     seen: dict[torch.autograd.graph.Node, None] = {}
-    frontier = [output.grad_fn]
+    frontier: list[torch.autograd.graph.Node | None] = [output.grad_fn]
     while frontier:
         node = frontier.pop()
         if node is not None and node not in seen:
