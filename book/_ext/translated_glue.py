@@ -9,8 +9,8 @@ document has no outputs, so every glued value of a translated paragraph would fa
 
 When myst-nb has read a page, it writes the page's glued values to ``<docname>.glue.json``
 in its output folder. This extension lets a failed lookup fall back to that file, for the
-page being read (``env.docname``). In the English build every lookup succeeds the first
-time, and nothing changes.
+page being read (``env.docname``). It serves ``{glue:text}``, the one glue role the book
+uses. In the English build every lookup succeeds the first time, and nothing changes.
 """
 
 from __future__ import annotations
@@ -41,18 +41,20 @@ def retrieve_glue_data(document: nodes.document, key: str) -> VariableOutput:
         return _retrieve(document, key)
     except RetrievalError:
         env = getattr(document.settings, "env", None)
-        if env is None or "nb_renderer" not in document:
+        config = getattr(env, "mystnb_config", None)
+        if env is None or config is None:
             raise
-        renderer = document["nb_renderer"]
         if _CACHE not in env.temp_data:
-            env.temp_data[_CACHE] = page_glue_data(renderer.config.output_folder, env.docname)
+            env.temp_data[_CACHE] = page_glue_data(config.output_folder, env.docname)
         value = env.temp_data[_CACHE].get(key)
         if value is None:
             raise
+        # A translated message is parsed as plain MyST, without a notebook renderer: enough
+        # for {glue:text}, the only glue role of the book, which pastes the text/plain data.
         return VariableOutput(
             data=value["data"],
             metadata=value.get("metadata", {}),
-            nb_renderer=renderer,
+            nb_renderer=document.get("nb_renderer"),
             vtype="glue",
         )
 
