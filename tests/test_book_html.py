@@ -192,20 +192,23 @@ def test_every_toc_page_is_built(html_dir, edition):
 
 
 def test_chinese_pages_are_in_chinese(html_dir):
-    """Every Chinese page says it is Chinese and has its title translated."""
-    english_titles = []
+    """Every Chinese page says it is Chinese, and its title and the captions of its
+    navigation (from ``_toc.yml``) are translated."""
+    english = []
     for page in _pages(html_dir, CHINESE):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         assert soup.html["lang"] == "zh-CN", page
-        title = soup.select_one("main h1").get_text()
-        if not re.search(r"[\u4e00-\u9fff]", title):
-            english_titles.append(f"{page.relative_to(html_dir)}: {title}")
-    assert not english_titles, "untranslated page titles:\n" + "\n".join(english_titles)
+        captions = soup.select("nav.bd-docs-nav .caption-text")
+        assert captions, f"{page}: no captions in the navigation"
+        for text in [soup.select_one("main h1").get_text()] + [c.get_text() for c in captions]:
+            if not re.search(r"[\u4e00-\u9fff]", text):
+                english.append(f"{page.relative_to(html_dir)}: {text.strip()}")
+    assert not english, "untranslated titles and captions:\n" + "\n".join(english[:20])
 
 
 def test_chinese_pages_show_the_numbers_the_english_pages_computed(html_dir):
     """A value a page glues into its text (``{glue:text}``) is looked up in the page's own
-    notebook also inside a translated paragraph (book/_ext/translated_glue.py): each Chinese
+    notebook also inside a translated paragraph (book/_ext/translation_gaps.py): each Chinese
     page shows the same pasted values as the English one."""
     differ = []
     for english in _pages(html_dir):

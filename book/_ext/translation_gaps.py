@@ -1,16 +1,23 @@
-"""Glued values inside translated paragraphs (the Chinese edition).
+"""Two places where Sphinx's translation stops short in this book, filled (the Chinese edition).
 
-A page writes a number its code computed with ``{glue:text}`key``` (myst-nb's glue). In a
-translated build, Sphinx's i18n transform replaces each paragraph by its translation and
-parses that translation as a small document of its own, after the page's notebook has been
-read and closed; myst-nb looks up glued keys in the document being parsed, and that small
-document has no outputs, so every glued value of a translated paragraph would fail with
-"No key ... found in glue data".
+**Glued values inside translated paragraphs.** A page writes a number its code computed
+with ``{glue:text}`key``` (myst-nb's glue). In a translated build, Sphinx's i18n transform
+replaces each paragraph by its translation and parses that translation as a small document
+of its own, after the page's notebook has been read and closed; myst-nb looks up glued keys
+in the document being parsed, and that small document has no outputs, so every glued value
+of a translated paragraph would fail with "No key ... found in glue data".
 
 When myst-nb has read a page, it writes the page's glued values to ``<docname>.glue.json``
 in its output folder. This extension lets a failed lookup fall back to that file, for the
 page being read (``env.docname``). It serves ``{glue:text}``, the one glue role the book
 uses. In the English build every lookup succeeds the first time, and nothing changes.
+
+**The captions of the table of contents** ("Exercises", "Appendices", ...). They come from
+``_toc.yml``: sphinx-external-toc inserts the root page's toctrees in a transform that runs
+after Sphinx's i18n transform, so the gettext builder extracts the captions into the root
+page's catalogue but the translated build never applies them, and the sidebar of every
+Chinese page would show them in English. A transform that runs right after the insertion
+translates them from the same catalogue.
 """
 
 from __future__ import annotations
@@ -22,9 +29,14 @@ from typing import Any
 from docutils import nodes
 from myst_nb.core.variables import RetrievalError, VariableOutput
 from myst_nb.ext.glue import directives, roles, utils
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
+from sphinx_external_toc.events import InsertToctrees
 
-_CACHE = "translated_glue"  # key in env.temp_data, which Sphinx clears for every page
+_CACHE = "translated_glue_data"  # key in env.temp_data, which Sphinx clears for every page
 _retrieve = utils.retrieve_glue_data
 
 
@@ -59,7 +71,26 @@ def retrieve_glue_data(document: nodes.document, key: str) -> VariableOutput:
         )
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the captions of the toctrees that sphinx-external-toc has just inserted."""
+
+    default_priority = InsertToctrees.default_priority + 1
+
+    def apply(self, **kwargs: Any) -> None:
+        toctrees = [node for node in self.document.findall(addnodes.toctree) if node.get("caption")]
+        if not toctrees or not self.config.language or self.config.language == "en":
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        folders = [str(Path(self.env.srcdir) / folder) for folder in self.config.locale_dirs]
+        catalogue, found = init_locale(folders, self.config.language, domain)
+        if not found:
+            return
+        for toctree in toctrees:
+            toctree["caption"] = catalogue.gettext(toctree["caption"])
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_transform(TranslateTocCaptions)
     # The roles and directives imported the function by name: replace it where it is used.
     for module in (utils, roles, directives):
         module.retrieve_glue_data = retrieve_glue_data
