@@ -132,6 +132,8 @@ class LSTMCell(Cell):
     """Gates ``i, f, g, o``; ``c_t = f c_{t-1} + i g`` and ``h_t = o tanh(c_t)``.
 
     Buffers: ``h``, the activated gates ``(N, 4H)``, ``c`` and ``tanh(c)``.
+
+    Taught in the book's section 5.14, book/05-code/14-backward-by-hand.md.
     """
 
     state_count = 2
