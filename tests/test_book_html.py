@@ -137,17 +137,23 @@ def _mirror_catalogues() -> None:
         copy.write_text(_retarget_links(text, SOURCE / page.parent), encoding="utf-8")
 
 
-def _build(source: Path, output: Path, log_name: str) -> Path:
-    """Build the book in ``source`` into ``output`` with warnings as errors; the HTML folder."""
-    shutil.rmtree(output, ignore_errors=True)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(source), "--path-output", str(output), "-W", "-n", "--keep-going"]
+def _run_logged(cmd: list[str], log_name: str, what: str) -> None:
+    """Run ``cmd`` (without MPLBACKEND), keep its output in _build/``log_name``, and fail
+    with the end of that log unless it succeeds."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     log = done.stdout + done.stderr
     (ROOT / "_build").mkdir(exist_ok=True)
     (ROOT / "_build" / log_name).write_text(log, encoding="utf-8")
-    assert done.returncode == 0, f"book build failed (log in _build/{log_name}):\n{log[-6000:]}"
+    assert done.returncode == 0, f"{what} failed (log in _build/{log_name}):\n{log[-6000:]}"
+
+
+def _build(source: Path, output: Path, log_name: str) -> Path:
+    """Build the book in ``source`` into ``output`` with warnings as errors; the HTML folder."""
+    shutil.rmtree(output, ignore_errors=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(source), "--path-output", str(output), "-W", "-n", "--keep-going"]
+    _run_logged(cmd, log_name, "book build")
     html = output / "_build" / "html"
     assert (html / "index.html").is_file()
     return html
@@ -155,21 +161,11 @@ def _build(source: Path, output: Path, log_name: str) -> Path:
 
 def _build_chinese(source: Path, html: Path) -> None:
     """The Chinese edition of the book in ``source`` into ``html``/zh_CN (warnings as errors)."""
-    cmd = [
-        sys.executable,
-        str(ROOT / "book" / "_ext" / "translations.py"),
-        "build",
-        str(source),
-        str(html / CHINESE),
-        "--locales",
-        str(source / "locales"),
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    log = done.stdout + done.stderr
-    log_path = ROOT / "_build" / "html-test-zh_CN.log"
-    log_path.write_text(log, encoding="utf-8")
-    assert done.returncode == 0, f"Chinese build failed (log in {log_path}):\n{log[-6000:]}"
+    translations_script = ROOT / "book" / "_ext" / "translations.py"
+    cmd = [sys.executable, str(translations_script), "build", str(source), str(html / CHINESE)]
+    _run_logged(
+        cmd + ["--locales", str(source / "locales")], "html-test-zh_CN.log", "Chinese build"
+    )
 
 
 @pytest.fixture(scope="module")

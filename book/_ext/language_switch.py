@@ -16,12 +16,12 @@ from sphinx.application import Sphinx
 CHINESE = "zh_CN"  # the language code of the Chinese edition, and the folder it lives in
 
 
-def other_edition(pagename: str, language: str) -> tuple[str, str, str, str]:
-    """``(relative URL, label, tooltip, language tag)`` of ``pagename`` in the other edition."""
+def other_edition(pagename: str, language: str) -> tuple[str, str, str]:
+    """``(relative URL, label, tooltip)`` of ``pagename`` in the other edition."""
     up = "../" * pagename.count("/")
     if language == CHINESE:
-        return f"../{up}{pagename}.html", "English", "Read this page in English", "en"
-    return f"{up}{CHINESE}/{pagename}.html", "中文", "阅读本页的中文版", "zh-CN"
+        return f"../{up}{pagename}.html", "English", "Read this page in English"
+    return f"{up}{CHINESE}/{pagename}.html", "中文", "阅读本页的中文版"
 
 
 def _add_switch(
@@ -30,7 +30,7 @@ def _add_switch(
     buttons = context.get("header_buttons")
     if buttons is None:  # a page without the theme's header (none in this book)
         return
-    url, label, tooltip, _ = other_edition(pagename, app.config.language)
+    url, label, tooltip = other_edition(pagename, app.config.language)
     buttons.append(
         {
             "type": "link",
