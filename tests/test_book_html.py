@@ -188,18 +188,22 @@ def test_every_toc_page_is_built(html_dir, edition):
 
 
 def test_chinese_pages_are_in_chinese(html_dir):
-    """Every Chinese page says it is Chinese, and its title and the captions of its
-    navigation (from ``_toc.yml``) are translated."""
+    """Every Chinese page says it is Chinese, and its title and its navigation are
+    translated: the captions and the entries of the sidebar (``_toc.yml`` gives some of
+    them, such as each solutions page's title)."""
     english = []
     for page in _pages(html_dir, CHINESE):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         assert soup.html["lang"] == "zh-CN", page
         captions = soup.select("nav.bd-docs-nav .caption-text")
-        assert captions, f"{page}: no captions in the navigation"
-        for text in [soup.select_one("main h1").get_text()] + [c.get_text() for c in captions]:
+        entries = soup.select("nav.bd-docs-nav a.reference")
+        assert captions and entries, f"{page}: no captions or no entries in the navigation"
+        for text in [soup.select_one("main h1").get_text()] + [
+            node.get_text() for node in captions + entries
+        ]:
             if not re.search(r"[\u4e00-\u9fff]", text):
                 english.append(f"{page.relative_to(html_dir)}: {text.strip()}")
-    assert not english, "untranslated titles and captions:\n" + "\n".join(english[:20])
+    assert not english, "untranslated titles and navigation:\n" + "\n".join(english[:20])
 
 
 def test_chinese_pages_show_the_numbers_the_english_pages_computed(html_dir):

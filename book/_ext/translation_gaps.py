@@ -12,12 +12,15 @@ in its output folder. This extension lets a failed lookup fall back to that file
 page being read (``env.docname``). It serves ``{glue:text}``, the one glue role the book
 uses. In the English build every lookup succeeds the first time, and nothing changes.
 
-**The captions of the table of contents** ("Exercises", "Appendices", ...). They come from
-``_toc.yml``: sphinx-external-toc inserts the root page's toctrees in a transform that runs
-after Sphinx's i18n transform, so the gettext builder extracts the captions into the root
-page's catalogue but the translated build never applies them, and the sidebar of every
-Chinese page would show them in English. A transform that runs right after the insertion
-translates them from the same catalogue.
+**The captions and titles of the table of contents** ("Exercises", "Appendices", the
+``title:`` of each solutions page, ...). They come from ``_toc.yml``: sphinx-external-toc
+inserts the root page's toctrees in a transform that runs after Sphinx's i18n transform, so
+the translated build never applies their translations, and the sidebar of every Chinese page
+would show them in English. The gettext builder extracts the captions (the extension records
+them as ``rawcaption``) but not the titles: Sphinx records a toctree's titles as
+``rawentries`` before the insertion. A transform that runs right after the insertion records
+the titles, in every build, so that the gettext builder extracts them into the root page's
+catalogue; in a translated build it then translates captions and titles from that catalogue.
 """
 
 from __future__ import annotations
@@ -71,13 +74,16 @@ def retrieve_glue_data(document: nodes.document, key: str) -> VariableOutput:
         )
 
 
-class TranslateTocCaptions(SphinxTransform):
-    """Translate the captions of the toctrees that sphinx-external-toc has just inserted."""
+class TranslateTableOfContents(SphinxTransform):
+    """Record, and in a translated build translate, the captions and titles of the toctrees
+    that sphinx-external-toc has just inserted."""
 
     default_priority = InsertToctrees.default_priority + 1
 
     def apply(self, **kwargs: Any) -> None:
-        toctrees = [node for node in self.document.findall(addnodes.toctree) if node.get("caption")]
+        toctrees = list(self.document.findall(addnodes.toctree))
+        for toctree in toctrees:
+            toctree["rawentries"] = [title for title, _ in toctree["entries"] if title]
         if not toctrees or not self.config.language or self.config.language == "en":
             return
         domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
@@ -86,11 +92,16 @@ class TranslateTocCaptions(SphinxTransform):
         if not found:
             return
         for toctree in toctrees:
-            toctree["caption"] = catalogue.gettext(toctree["caption"])
+            if toctree.get("caption"):
+                toctree["caption"] = catalogue.gettext(toctree["caption"])
+            toctree["entries"] = [
+                (catalogue.gettext(title) if title else title, ref)
+                for title, ref in toctree["entries"]
+            ]
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_transform(TranslateTocCaptions)
+    app.add_transform(TranslateTableOfContents)
     # The roles and directives imported the function by name: replace it where it is used.
     for module in (utils, roles, directives):
         module.retrieve_glue_data = retrieve_glue_data

@@ -151,7 +151,11 @@ def extract(source: Path, templates: Path) -> None:
     """
     from jupyter_book.sphinx import build_sphinx
 
-    shutil.rmtree(templates, ignore_errors=True)
+    doctrees = templates.parent / f".doctrees-{templates.name}"
+    # A fresh read every time: Sphinx would reuse the doctrees of unchanged pages even when
+    # an extension (book/_ext/translation_gaps.py) changed what a read records.
+    for folder in (templates, doctrees):
+        shutil.rmtree(folder, ignore_errors=True)
     overrides = _jupyter_book_overrides(source) | {
         "nb_execution_mode": "off",
         "gettext_compact": False,  # one catalogue per page
@@ -169,7 +173,7 @@ def extract(source: Path, templates: Path) -> None:
         noconfig=True,
         path_config=str(source / "_config.yml"),
         confoverrides=overrides,
-        doctreedir=templates.parent / f".doctrees-{templates.name}",
+        doctreedir=doctrees,
         builder="gettext",
         keep_going=True,
         really_quiet=True,
