@@ -88,12 +88,12 @@ chromium:
 	  echo "       or set CHROMIUM=/path/to/chromium."; exit 1; \
 	fi
 
-# The English book executes the notebooks (jupyter-cache keeps their outputs); the Chinese
-# edition is built from the same sources and the catalogues, taking every output from that
-# cache: no notebook runs twice.
+# The English book executes the notebooks, $(JOBS) at a time (jupyter-cache keeps their
+# outputs); the Chinese edition is built from the same sources and the catalogues, taking every
+# output from that cache: no notebook runs twice.
 book: $(STAMP) mathjax
-	$(RUN_ENV) $(BIN)/jupyter-book build . -W -n --keep-going
-	$(RUN_ENV) $(BIN)/python book/_ext/translations.py build . _build/html/zh_CN
+	$(RUN_ENV) $(BIN)/python book/_ext/build_book.py . _build/html --jobs $(JOBS)
+	$(RUN_ENV) $(BIN)/python book/_ext/build_book.py . _build/html/zh_CN --language zh_CN --jobs $(JOBS)
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
 	@echo "中文版:   file://$(CURDIR)/_build/html/zh_CN/index.html"
 

@@ -9,11 +9,8 @@ translates it again: the Chinese edition cannot silently fall behind.
 
     python book/_ext/translations.py update          # refresh the catalogues from the sources
     python book/_ext/translations.py check           # every message translated, markup kept
-    python book/_ext/translations.py build SRC OUT   # the Chinese HTML of the book in SRC
 
-``build`` takes the executed notebooks from the English build's execution cache (or, in the
-tests, from executed copies): it never runs a notebook. Code, code output and figures stay
-as they are.
+``book/_ext/build_book.py --language zh_CN`` builds the Chinese HTML from the catalogues.
 """
 
 from __future__ import annotations
@@ -135,7 +132,7 @@ def counts(directory: Path = CATALOGUES) -> dict[str, tuple[int, int]]:
     return {part: (done, total) for part, (done, total) in sorted(totals.items())}
 
 
-def _jupyter_book_overrides(source: Path) -> dict[str, object]:
+def jupyter_book_overrides(source: Path) -> dict[str, object]:
     """What ``jupyter-book build`` passes to Sphinx besides the configuration file."""
     return {
         "external_toc_path": (source / "_toc.yml").as_posix(),
@@ -156,7 +153,7 @@ def extract(source: Path, templates: Path) -> None:
     # an extension (book/_ext/translation_gaps.py) changed what a read records.
     for folder in (templates, doctrees):
         shutil.rmtree(folder, ignore_errors=True)
-    overrides = _jupyter_book_overrides(source) | {
+    overrides = jupyter_book_overrides(source) | {
         "nb_execution_mode": "off",
         "gettext_compact": False,  # one catalogue per page
         "gettext_uuid": False,
@@ -203,53 +200,16 @@ def update(source: Path = ROOT) -> None:
         print(f"{part}: {done} of {total} messages translated")
 
 
-def build(source: Path, output: Path, locales: Path = LOCALES) -> int:
-    """Build the Chinese edition of the book in ``source`` into ``output`` (warnings as errors).
-
-    The notebooks are not executed again: the configuration's execution mode decides where
-    their outputs come from (the English build's cache, or executed copies in the tests).
-    Returns Sphinx's exit status.
-    """
-    import yaml
-    from jupyter_book.sphinx import build_sphinx
-
-    config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8"))
-    overrides = _jupyter_book_overrides(source) | {
-        "language": LANGUAGE,
-        "locale_dirs": [str(locales)],
-        "gettext_compact": False,
-        "html_title": TITLE,
-    }
-    baseurl = config.get("html", {}).get("baseurl")
-    if baseurl:  # the canonical address of each page is its own, not the English one's
-        overrides["html_baseurl"] = f"{baseurl.rstrip('/')}/{LANGUAGE}/"
-    return build_sphinx(
-        source,
-        output,
-        noconfig=True,
-        path_config=str(source / "_config.yml"),
-        confoverrides=overrides,
-        doctreedir=source / "_build" / f".doctrees-{LANGUAGE}",
-        builder="html",
-        warningiserror=True,
-        keep_going=True,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("update", help="refresh the catalogues from the English sources")
     checked = commands.add_parser("check", help="every message translated, not fuzzy, markup kept")
     checked.add_argument("catalogues", type=Path, nargs="*", help="only these .po files")
-    built = commands.add_parser("build", help="build the Chinese edition")
-    built.add_argument("source", type=Path, help="the book's folder (with _config.yml)")
-    built.add_argument("output", type=Path, help="where the HTML goes")
-    built.add_argument("--locales", type=Path, default=LOCALES, help="the catalogues' folder")
     args = parser.parse_args()
     if args.command == "update":
         update()
-    elif args.command == "check":
+    else:
         paths = [path.resolve() for path in args.catalogues] or catalogue_files()
         found = [problem for path in paths for problem in problems(path)]
         for problem in found:
@@ -257,8 +217,6 @@ def main() -> None:
         for part, (done, total) in counts().items():
             print(f"{part}: {done} of {total} messages translated")
         sys.exit(1 if found else 0)
-    else:
-        sys.exit(build(args.source.resolve(), args.output.resolve(), args.locales.resolve()))
 
 
 if __name__ == "__main__":
