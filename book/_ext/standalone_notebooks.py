@@ -498,7 +498,9 @@ def setup(app) -> dict:
     app.add_config_value("standalone_notebooks_branch", "notebooks", "html", [str])
     # After sphinx-book-theme's launch buttons (priority 500) have been added.
     app.connect("html-page-context", _launch_and_download, priority=600)
-    return {"parallel_read_safe": True, "parallel_write_safe": False}
+    # Safe to write pages in parallel: each page rewrites only its own download, and the Site
+    # kept on the environment is a cache that a process may build again.
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 if __name__ == "__main__":
