@@ -12,6 +12,11 @@ two at a time, one per core. Two things stood in the way:
 - In a cold build, two processes that each open the jupyter-cache for the first time would
   both create its database. This extension creates it in the main process before the pages
   are read.
+
+Sphinx hands each process a run of consecutive pages (a chunk of about twenty), and the
+pages that take longest sit together (chapters 5 and 6), so one process could still be
+executing them long after the other ran out of work. This extension deals the pages out to
+the chunks in turn, so that every chunk gets a share of every chapter.
 """
 
 from __future__ import annotations
@@ -21,20 +26,37 @@ from typing import Any
 from jupyter_cache import get_cache
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.util.parallel import make_chunks
 
 # Extensions that do not declare whether they are safe for parallel reading, and are.
 READ_SAFE = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
 
 
+def dealt(docnames: list[str], processes: int) -> list[str]:
+    """``docnames`` reordered so that each chunk Sphinx cuts for ``processes`` processes holds
+    every so-many-th page (the chunks keep the sizes Sphinx gives them)."""
+    sizes = [len(chunk) for chunk in make_chunks(docnames, processes)]
+    chunks: list[list[str]] = [[] for _ in sizes]
+    turn = 0
+    for docname in docnames:
+        while len(chunks[turn % len(chunks)]) == sizes[turn % len(chunks)]:
+            turn += 1
+        chunks[turn % len(chunks)].append(docname)
+        turn += 1
+    return [docname for chunk in chunks for docname in chunk]
+
+
 def prepare_parallel_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
-    """Before the pages are read: declare the extensions of ``READ_SAFE`` parallel-safe, and
-    create the execution cache."""
+    """Before the pages are read: declare the extensions of ``READ_SAFE`` parallel-safe,
+    create the execution cache, and deal the pages out to the chunks."""
     for name in READ_SAFE:
         if name in app.extensions:
             app.extensions[name].parallel_read_safe = True
     config = getattr(env, "mystnb_config", None)
     if config is not None and config.execution_mode == "cache" and docnames:
         get_cache(config.execution_cache_path or ".jupyter_cache").db  # noqa: B018 (creates it)
+    if app.parallel > 1 and docnames:
+        docnames[:] = dealt(docnames, app.parallel)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
