@@ -22,9 +22,35 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from translations import LANGUAGE, LOCALES, TITLE, jupyter_book_overrides  # noqa: E402
+from translations import LANGUAGE, LOCALES, TITLE  # noqa: E402
 
 ENGLISH = "en"
+
+
+def run_sphinx(
+    source: Path, output: Path, *, builder: str, doctrees: Path, overrides: dict, **options
+) -> int | BaseException:
+    """Sphinx on the book in ``source``, configured as ``jupyter-book build -n`` configures it
+    (``_config.yml``, ``_toc.yml``, nit-picky), with ``overrides`` on top; ``options`` go to
+    Jupyter Book's ``build_sphinx``. Returns Sphinx's exit status, or the exception that
+    stopped the build (Sphinx has reported it)."""
+    from jupyter_book.sphinx import build_sphinx
+
+    jupyter_book = {
+        "external_toc_path": (source / "_toc.yml").as_posix(),
+        "latex_individualpages": False,
+        "nitpicky": True,
+    }
+    return build_sphinx(
+        source,
+        output,
+        noconfig=True,
+        path_config=str(source / "_config.yml"),
+        confoverrides=jupyter_book | overrides,
+        doctreedir=doctrees,
+        builder=builder,
+        **options,
+    )
 
 
 def _doctrees_name(language: str) -> str:
@@ -45,15 +71,14 @@ def build(
     (by default ``source/_build/.doctrees``, or ``.doctrees-zh_CN``). Returns Sphinx's exit
     status (1 when the build stopped on an exception, which Sphinx has reported)."""
     import yaml
-    from jupyter_book.sphinx import build_sphinx
 
     if language not in (ENGLISH, LANGUAGE):
         raise ValueError(f"language: expected {ENGLISH!r} or {LANGUAGE!r}, got {language!r}")
     if jobs < 1:
         raise ValueError(f"jobs: expected a positive number of processes, got {jobs}")
-    overrides = jupyter_book_overrides(source)
+    overrides: dict[str, object] = {}
     if language != ENGLISH:
-        overrides |= {
+        overrides = {
             "language": language,
             "locale_dirs": [str(locales)],
             "gettext_compact": False,
@@ -63,14 +88,12 @@ def build(
         baseurl = config.get("html", {}).get("baseurl")
         if baseurl:  # the canonical address of each page is its own, not the English one's
             overrides["html_baseurl"] = f"{baseurl.rstrip('/')}/{language}/"
-    status = build_sphinx(
+    status = run_sphinx(
         source,
         output,
-        noconfig=True,
-        path_config=str(source / "_config.yml"),
-        confoverrides=overrides,
-        doctreedir=doctrees or source / "_build" / _doctrees_name(language),
         builder="html",
+        doctrees=doctrees or source / "_build" / _doctrees_name(language),
+        overrides=overrides,
         warningiserror=True,
         keep_going=True,
         jobs=jobs,

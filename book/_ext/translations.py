@@ -132,28 +132,19 @@ def counts(directory: Path = CATALOGUES) -> dict[str, tuple[int, int]]:
     return {part: (done, total) for part, (done, total) in sorted(totals.items())}
 
 
-def jupyter_book_overrides(source: Path) -> dict[str, object]:
-    """What ``jupyter-book build`` passes to Sphinx besides the configuration file."""
-    return {
-        "external_toc_path": (source / "_toc.yml").as_posix(),
-        "latex_individualpages": False,
-        "nitpicky": True,
-    }
-
-
 def extract(source: Path, templates: Path) -> None:
     """Write one ``.pot`` template per page of the book in ``source`` into ``templates``.
 
     The notebooks are not executed (only their Markdown cells hold messages).
     """
-    from jupyter_book.sphinx import build_sphinx
+    from build_book import run_sphinx  # it imports this module: imported here, when needed
 
     doctrees = templates.parent / f".doctrees-{templates.name}"
     # A fresh read every time: Sphinx would reuse the doctrees of unchanged pages even when
     # an extension (book/_ext/translation_gaps.py) changed what a read records.
     for folder in (templates, doctrees):
         shutil.rmtree(folder, ignore_errors=True)
-    overrides = jupyter_book_overrides(source) | {
+    overrides = {
         "nb_execution_mode": "off",
         "gettext_compact": False,  # one catalogue per page
         "gettext_uuid": False,
@@ -164,14 +155,12 @@ def extract(source: Path, templates: Path) -> None:
         # expected here, and the HTML builds check every reference.
         "nitpicky": False,
     }
-    result = build_sphinx(
+    result = run_sphinx(
         source,
         templates,
-        noconfig=True,
-        path_config=str(source / "_config.yml"),
-        confoverrides=overrides,
-        doctreedir=doctrees,
         builder="gettext",
+        doctrees=doctrees,
+        overrides=overrides,
         keep_going=True,
         really_quiet=True,
     )
